@@ -1,0 +1,114 @@
+"""Engines and connections: the only place a database connection is opened.
+
+PostgreSQL through psycopg 3 (COPY streaming) and SQLAlchemy 2 (pandas, console);
+MongoDB through pymongo. Every connection failure becomes one clear line naming
+the host, port and the variable to set.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Iterator
+
+import psycopg
+import pymongo
+from pymongo.errors import PyMongoError
+from sqlalchemy import Engine, create_engine
+
+from etl.errors import ServiceUnavailable
+from etl.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+# Every session runs in UTC so that no result depends on the server's TimeZone;
+# the SQL models are also written not to depend on it.
+_SESSION_OPTIONS = "-c TimeZone=UTC"
+
+
+def postgres_unavailable(settings: Settings, exc: Exception) -> ServiceUnavailable:
+    """The one-line error for an unreachable PostgreSQL."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ServiceUnavailable(
+        f"PostgreSQL at {settings.postgres_host}:{settings.postgres_port} "
+        f"(database {settings.postgres_db!r}, user {settings.postgres_user!r}) is unreachable: "
+        f"{reason}. Set POSTGRES_HOST / POSTGRES_PORT (and POSTGRES_USER / POSTGRES_PASSWORD), "
+        "or run `medallion services up`."
+    )
+
+
+def mongo_unavailable(settings: Settings, exc: Exception) -> ServiceUnavailable:
+    """The one-line error for an unreachable MongoDB."""
+    reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    return ServiceUnavailable(
+        f"MongoDB at {settings.mongo_address} is unreachable: {reason}. "
+        "Set MONGO_URI (or MONGO_HOST / MONGO_PORT), or run `medallion services up`."
+    )
+
+
+def connect(settings: Settings | None = None, *, database: str | None = None,
+            autocommit: bool = False) -> psycopg.Connection:
+    """A new psycopg 3 connection in UTC; raises ServiceUnavailable with the fix."""
+    settings = settings or get_settings()
+    try:
+        return psycopg.connect(
+            **settings.libpq_kwargs(database), options=_SESSION_OPTIONS, autocommit=autocommit
+        )
+    except psycopg.OperationalError as exc:
+        raise postgres_unavailable(settings, exc) from exc
+
+
+@contextmanager
+def transaction(settings: Settings | None = None) -> Iterator[psycopg.Connection]:
+    """A connection whose work commits on success and rolls back on any error."""
+    conn = connect(settings)
+    try:
+        with conn.transaction():
+            yield conn
+    finally:
+        conn.close()
+
+
+_engines: dict[str, Engine] = {}
+
+
+def engine(settings: Settings | None = None) -> Engine:
+    """A pooled SQLAlchemy engine (psycopg 3 driver) per DSN, in UTC."""
+    settings = settings or get_settings()
+    url = settings.sqlalchemy_url()
+    if url not in _engines:
+        _engines[url] = create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args={"options": _SESSION_OPTIONS, "connect_timeout": 5},
+        )
+    return _engines[url]
+
+
+def check_postgres(settings: Settings | None = None) -> None:
+    """Raise ServiceUnavailable unless PostgreSQL accepts a login to the configured database."""
+    conn = connect(settings)
+    conn.close()
+
+
+def mongo_client(settings: Settings | None = None, timeout_ms: int = 5000) -> pymongo.MongoClient:
+    """A pymongo client for the configured server (checked with a ping)."""
+    settings = settings or get_settings()
+    client = pymongo.MongoClient(
+        settings.mongo_uri_value,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        tz_aware=True,
+    )
+    try:
+        client.admin.command("ping")
+    except PyMongoError as exc:
+        client.close()
+        raise mongo_unavailable(settings, exc) from exc
+    return client
+
+
+def mongo_database(settings: Settings | None = None):
+    """The configured MongoDB database (MONGO_DB)."""
+    settings = settings or get_settings()
+    return mongo_client(settings)[settings.mongo_db]
