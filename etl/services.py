@@ -119,6 +119,9 @@ def stop_pid(pid_file: Path, timeout: float = 20.0) -> bool:
 def spawn(argv: list[str], log_file: Path, pid_file: Path, env: dict | None = None,
           cwd: Path | None = None) -> int:
     """Start argv detached in its own session, output to log_file, pid to pid_file."""
+    running = read_pid(pid_file)
+    if running is not None:
+        raise ConfigError(f"{argv[0]} already runs as pid {running} ({pid_file}); stop it first")
     log_file.parent.mkdir(parents=True, exist_ok=True)
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as out:
@@ -128,6 +131,9 @@ def spawn(argv: list[str], log_file: Path, pid_file: Path, env: dict | None = No
         )
     pid_file.write_text(f"{proc.pid}\n")
     return proc.pid
+
+
+_applied: set[str] = set()
 
 
 def _services_env_path() -> Path:
@@ -146,6 +152,25 @@ def _read_services_env() -> dict[str, str]:
 
 
 def _write_services_env(updates: dict[str, str | None]) -> None:
+    """Record private services' coordinates for later commands, and apply them to this process.
+
+    A variable set explicitly in the environment would mask the file for later
+    processes, so that case is logged as a warning naming the variable.
+    """
+    for key, value in updates.items():
+        current = os.environ.get(key)
+        if value is not None and current is not None and current != value and key not in _applied:
+            log.warning("%s is set in the environment to %r, which hides the private service; "
+                        "unset it so later commands use %s", key,
+                        "***" if "PASSWORD" in key or "URI" in key else current,
+                        "the value in " + str(_services_env_path()))
+        if value is None:
+            if key in _applied:
+                os.environ.pop(key, None)
+                _applied.discard(key)
+        else:
+            os.environ[key] = value
+            _applied.add(key)
     values = _read_services_env()
     for key, value in updates.items():
         if value is None:
@@ -231,7 +256,10 @@ def private_postgres_up() -> dict[str, str]:
     user = _unprivileged_user()
     env_values = _read_services_env()
     password = env_values.get("POSTGRES_PASSWORD") or secrets.token_urlsafe(18)
-    port = int(env_values.get("POSTGRES_PORT", PRIVATE_PG_PORT))
+    if "POSTGRES_PORT" in env_values:
+        port = int(env_values["POSTGRES_PORT"])
+    else:
+        port = PRIVATE_PG_PORT if not port_open("127.0.0.1", PRIVATE_PG_PORT) else free_port()
     if not (data / "PG_VERSION").exists():
         data.mkdir(parents=True, exist_ok=True)
         pwfile = _pg_dir() / "pwfile"
@@ -297,6 +325,9 @@ def postgres_up() -> ServiceStatus:
     _write_services_env(private_postgres_up())
     settings = get_settings()
     ensure_database(settings)
+    reason = _pg_login(settings, settings.postgres_db)
+    if reason is not None:
+        raise ServiceUnavailable(f"the private PostgreSQL cluster started but refuses a login: {reason}")
     return ServiceStatus("postgres", f"127.0.0.1:{settings.postgres_port}", "up", True,
                          f"private cluster in {_pg_dir()}")
 
@@ -356,6 +387,13 @@ def mongo_up() -> ServiceStatus:
     if _mongo_answers(settings.mongo_uri_value):
         return ServiceStatus("mongo", settings.mongo_address, "up",
                              read_pid(_mongo_pid_file()) is not None, "configured server answers")
+    recorded = _read_services_env()
+    if read_pid(_mongo_pid_file()) is not None and recorded.get("MONGO_URI"):
+        # Ours is already running (the configured address hides it): reuse it.
+        _write_services_env({k: recorded[k] for k in ("MONGO_URI", "MONGO_HOST", "MONGO_PORT")
+                             if k in recorded})
+        return ServiceStatus("mongo", get_settings().mongo_address, "up", True,
+                             "SecantusDB (private, already running)")
     port = PRIVATE_MONGO_PORT if not port_open("127.0.0.1", PRIVATE_MONGO_PORT) else free_port()
     log.info("MongoDB at %s does not answer; starting SecantusDB on 127.0.0.1:%s",
              settings.mongo_address, port)
