@@ -1,0 +1,7 @@
+"""Parse DAGs against a throwaway AIRFLOW_HOME, never the developer's ~/airflow."""
+
+import os
+import tempfile
+
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="medallion-airflow-home-"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
