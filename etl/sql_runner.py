@@ -1,0 +1,345 @@
+"""SQL runner and executor (the original `sql_runner` / `sqlScriptExecutor` roles).
+
+A *model* is one file `sql/<layer>/<table>.sql`: a script of statements that rebuilds
+the table named by its stem (and, for silver, its `_rejected` companion). The runner
+executes a model's statements in one transaction, so a failed run leaves the previous
+tables intact, and readers see the old tables or the new ones, never an empty or a
+half-built one. Every statement is logged with its duration and row count, and every
+model run is recorded in `ops.model_runs`.
+
+The executor orders models by their dependencies (a `-- depends_on: a, b` header plus the
+`silver.*` / `gold.*` tables a model reads), runs independent models in parallel on
+separate connections, stops the chain at the first failure (recording the models it did
+not start as `skipped`), and keeps the history in `ops.model_runs`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from etl import db
+from etl.errors import ConfigError, RetryableError, TerminalError
+from etl.settings import PROJECT_ROOT, Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+SQL_DIR = PROJECT_ROOT / "sql"
+LAYERS = ("silver", "gold")
+# Two cores on the reference machine: more workers only contend for them.
+MAX_WORKERS = 2
+# Two transform runs at once would only wait on each other's table locks; serialise them.
+_TRANSFORM_LOCK_KEY = 7_041_979_004
+
+_HEADER = re.compile(r"^\s*--\s*(depends_on|builds)\s*:\s*(.*)$", re.IGNORECASE | re.MULTILINE)
+# A table reference: schema.name not followed by '(' (which would be a function call).
+_REFERENCE = re.compile(r"\b(silver|gold)\.([a-z_][a-z0-9_]*)\b(?!\s*\()", re.IGNORECASE)
+_INSERT_TARGET = re.compile(r"\binsert\s+into\s+((?:silver|gold)\.[a-z_][a-z0-9_]*)", re.IGNORECASE)
+
+
+class ModelFailed(TerminalError):
+    """A SQL model failed; its transaction was rolled back and the chain stopped."""
+
+    def __init__(self, message: str, results: list["ModelResult"] | None = None):
+        super().__init__(message)
+        self.results = results or []
+
+
+class ModelInterrupted(RetryableError):
+    """A SQL model lost its connection or hit a serialization failure; safe to rerun."""
+
+    def __init__(self, message: str, results: list["ModelResult"] | None = None):
+        super().__init__(message)
+        self.results = results or []
+
+
+@dataclass(frozen=True)
+class Model:
+    """One SQL model: the file, the table it is named after, what it builds and reads."""
+
+    name: str                      # e.g. silver.users
+    layer: str                     # silver | gold
+    path: Path
+    sql: str
+    depends_on: frozenset[str]     # table names this model reads (other than its own)
+    builds: tuple[str, ...]        # tables it writes, its own name first
+
+    @property
+    def statements(self) -> list[str]:
+        return split_statements(self.sql)
+
+
+@dataclass
+class ModelResult:
+    """How one model run went."""
+
+    name: str
+    layer: str
+    status: str                    # success | failed | skipped
+    rows: int | None = None
+    seconds: float = 0.0
+    error: str | None = None
+    retryable: bool = False
+    statements: list[dict] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ parsing
+
+def split_statements(sql: str) -> list[str]:
+    """Split a script on `;` outside quotes, dollar quotes and comments; drop empty ones."""
+    statements, start, i, n = [], 0, 0, len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch == "-" and sql.startswith("--", i):
+            end = sql.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif ch == "/" and sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        elif ch in ("'", '"'):
+            j = i + 1
+            while j < n:
+                if sql[j] == ch:
+                    if j + 1 < n and sql[j + 1] == ch:  # doubled quote
+                        j += 2
+                        continue
+                    break
+                j += 1
+            i = j + 1
+        elif ch == "$":
+            match = re.match(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$", sql[i:])
+            if match:
+                tag = match.group(0)
+                end = sql.find(tag, i + len(tag))
+                i = n if end < 0 else end + len(tag)
+            else:
+                i += 1
+        elif ch == ";":
+            statements.append(sql[start:i])
+            start = i = i + 1
+        else:
+            i += 1
+    statements.append(sql[start:])
+    return [s.strip() for s in statements if _strip_comments(s).strip()]
+
+
+def _strip_comments(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", re.sub(r"/\*.*?\*/", "", sql, flags=re.DOTALL))
+
+
+def load_model(path: Path, layer: str) -> Model:
+    """Read one model file and work out what it builds and depends on."""
+    sql = path.read_text(encoding="utf-8")
+    name = f"{layer}.{path.stem}"
+    declared: dict[str, set[str]] = {"depends_on": set(), "builds": set()}
+    for key, value in _HEADER.findall(sql):
+        declared[key.lower()].update(v.strip().lower() for v in value.split(",") if v.strip())
+    builds = [name] + sorted(
+        (declared["builds"] | {t.lower() for t in _INSERT_TARGET.findall(sql)}) - {name})
+    code = _strip_comments(sql)
+    referenced = {f"{s}.{t}".lower() for s, t in _REFERENCE.findall(code)}
+    depends = (declared["depends_on"] | referenced) - set(builds)
+    return Model(name, layer, path, sql, frozenset(depends), tuple(builds))
+
+
+def discover(layers: tuple[str, ...] = LAYERS, sql_dir: Path = SQL_DIR) -> list[Model]:
+    """Every model of the given layers (files starting with `_` are not models)."""
+    models = []
+    for layer in layers:
+        if layer not in LAYERS:
+            raise ConfigError(f"unknown layer {layer!r}: choose from {', '.join(LAYERS)}")
+        for path in sorted((sql_dir / layer).glob("*.sql")):
+            if not path.name.startswith("_"):
+                models.append(load_model(path, layer))
+    return models
+
+
+def model_dependencies(models: list[Model]) -> dict[str, set[str]]:
+    """For each model, the models (of this set) that build a table it reads."""
+    builder = {}
+    for model in models:
+        for table in model.builds:
+            if table in builder:
+                raise ConfigError(f"{table} is built by both {builder[table]} and {model.name}")
+            builder[table] = model.name
+    return {m.name: {builder[t] for t in m.depends_on if t in builder} - {m.name} for m in models}
+
+
+def order_models(models: list[Model]) -> list[Model]:
+    """A topological order (ties by layer, then name); raises ConfigError on a cycle."""
+    deps = model_dependencies(models)
+    by_name = {m.name: m for m in models}
+    layer_rank = {layer: i for i, layer in enumerate(LAYERS)}
+    done: list[str] = []
+    pending = set(by_name)
+    while pending:
+        ready = sorted((n for n in pending if deps[n] <= set(done)),
+                       key=lambda n: (layer_rank[by_name[n].layer], n))
+        if not ready:
+            raise ConfigError("SQL models depend on each other in a cycle: " + ", ".join(sorted(pending)))
+        done.append(ready[0])
+        pending.remove(ready[0])
+    return [by_name[n] for n in done]
+
+
+# ------------------------------------------------------------------ running one model
+
+def _record_start(conn: psycopg.Connection, model: Model, run_id: str, full_refresh: bool) -> int:
+    row = conn.execute(
+        "insert into ops.model_runs (run_id, model, layer, started_at, status, full_refresh) "
+        "values (%s, %s, %s, now(), 'running', %s) returning model_run_id",
+        (run_id, model.name, model.layer, full_refresh),
+    ).fetchone()
+    return row[0]
+
+
+def _record_end(conn: psycopg.Connection, model_run_id: int, result: ModelResult) -> None:
+    conn.execute(
+        "update ops.model_runs set finished_at = now(), duration_seconds = %s, rows = %s, "
+        "status = %s, error = %s where model_run_id = %s",
+        (result.seconds, result.rows, result.status, result.error, model_run_id),
+    )
+
+
+def record_skipped(model: Model, run_id: str, full_refresh: bool, reason: str,
+                   settings: Settings | None = None) -> ModelResult:
+    """Record a model the chain did not start because something before it failed."""
+    result = ModelResult(model.name, model.layer, "skipped", error=reason)
+    with db.connect(settings, autocommit=True) as conn:
+        conn.execute(
+            "insert into ops.model_runs (run_id, model, layer, started_at, finished_at, "
+            "duration_seconds, status, error, full_refresh) "
+            "values (%s, %s, %s, now(), now(), 0, 'skipped', %s, %s)",
+            (run_id, model.name, model.layer, reason, full_refresh),
+        )
+    return result
+
+
+def _display_path(path: Path) -> str:
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
+def _summary(statement: str) -> str:
+    text = " ".join(_strip_comments(statement).split())
+    return text if len(text) <= 90 else text[:87] + "..."
+
+
+def run_model(model: Model, *, run_id: str, full_refresh: bool = False,
+              settings: Settings | None = None) -> ModelResult:
+    """Run one model in a transaction; record it in ops.model_runs. Never raises for SQL
+    errors: a failed model comes back with status 'failed' and the error."""
+    settings = settings or get_settings()
+    result = ModelResult(model.name, model.layer, "running")
+    started = time.perf_counter()
+    with db.connect(settings, autocommit=True) as conn:
+        model_run_id = _record_start(conn, model, run_id, full_refresh)
+        statements = model.statements
+        main_rows: int | None = None
+        try:
+            with conn.transaction():
+                conn.execute("select set_config('medallion.run_id', %s, true)", (run_id,))
+                conn.execute("select set_config('medallion.full_refresh', %s, true)",
+                             ("on" if full_refresh else "off",))
+                for i, statement in enumerate(statements, 1):
+                    t0 = time.perf_counter()
+                    cur = conn.execute(statement)
+                    seconds = time.perf_counter() - t0
+                    rows = cur.rowcount if cur.rowcount is not None and cur.rowcount >= 0 else None
+                    result.statements.append({"statement": _summary(statement), "rows": rows,
+                                              "seconds": seconds})
+                    log.info("%s [%d/%d] %s rows in %.3f s: %s", model.name, i, len(statements),
+                             "-" if rows is None else rows, seconds, _summary(statement))
+                    target = _INSERT_TARGET.search(_strip_comments(statement))
+                    if target and target.group(1).lower() == model.name and rows is not None:
+                        main_rows = (main_rows or 0) + rows
+            result.status = "success"
+            result.rows = main_rows
+        except psycopg.Error as exc:
+            result.status = "failed"
+            message = str(exc).strip() or type(exc).__name__
+            result.error = f"{_display_path(model.path)}: {message}"
+            result.retryable = isinstance(exc, (psycopg.OperationalError,
+                                                psycopg.errors.SerializationFailure,
+                                                psycopg.errors.DeadlockDetected))
+            log.error("%s failed and was rolled back: %s", model.name, message)
+        except BaseException as exc:
+            # Not a database error (a bug, an interrupt): record the failure, then let it go.
+            result.status = "failed"
+            result.error = f"{_display_path(model.path)}: {type(exc).__name__}: {exc}"
+            result.seconds = time.perf_counter() - started
+            if not conn.closed:
+                _record_end(conn, model_run_id, result)
+            raise
+        result.seconds = time.perf_counter() - started
+        if conn.closed:
+            with db.connect(settings, autocommit=True) as again:
+                _record_end(again, model_run_id, result)
+        else:
+            _record_end(conn, model_run_id, result)
+    if result.status == "success":
+        log.info("%s built: %s rows in %.2f s", model.name, result.rows, result.seconds)
+    return result
+
+
+# ------------------------------------------------------------------ the executor
+
+def run_models(models: list[Model], *, run_id: str, full_refresh: bool = False,
+               settings: Settings | None = None, max_workers: int = MAX_WORKERS) -> list[ModelResult]:
+    """Run models in dependency order, independent ones in parallel; stop at a failure.
+
+    Returns the results in completion order. On a failure, the models not yet started are
+    recorded as skipped and ModelFailed (or ModelInterrupted) is raised with every result.
+    """
+    settings = settings or get_settings()
+    deps = model_dependencies(models)
+    by_name = {m.name: m for m in order_models(models)}
+    results: list[ModelResult] = []
+    finished: set[str] = set()
+    failure: ModelResult | None = None
+    with db.connect(settings, autocommit=True) as lock_conn:
+        lock_conn.execute("select pg_advisory_lock(%s)", (_TRANSFORM_LOCK_KEY,))
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, max_workers),
+                                    thread_name_prefix="sql-model") as pool:
+                running: dict[Future, str] = {}
+                pending = list(by_name)
+                lock = threading.Lock()
+                while pending or running:
+                    if failure is None:
+                        for name in [n for n in pending if deps[n] <= finished]:
+                            if len(running) >= max_workers:
+                                break
+                            pending.remove(name)
+                            running[pool.submit(run_model, by_name[name], run_id=run_id,
+                                                full_refresh=full_refresh, settings=settings)] = name
+                    if not running:
+                        break
+                    done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                    for future in done:
+                        name = running.pop(future)
+                        result = future.result()
+                        with lock:
+                            results.append(result)
+                        if result.status == "success":
+                            finished.add(name)
+                        elif failure is None:
+                            failure = result
+                for name in pending:
+                    results.append(record_skipped(by_name[name], run_id, full_refresh,
+                                                  f"not run: {failure.name} failed" if failure
+                                                  else "not run", settings))
+        finally:
+            lock_conn.execute("select pg_advisory_unlock(%s)", (_TRANSFORM_LOCK_KEY,))
+    if failure is not None:
+        message = f"model {failure.name} failed (rolled back; later models not run): {failure.error}"
+        if failure.retryable:
+            raise ModelInterrupted(message, results)
+        raise ModelFailed(message, results)
+    return results

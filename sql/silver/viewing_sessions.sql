@@ -1,0 +1,171 @@
+-- silver.viewing_sessions (data-contract.md, section 3): the later row of a session_id wins
+-- (source_file in byte order, then ingestion, then row); the survivor is then rejected
+-- with the first reason that applies, in the contract's order.
+-- depends_on: silver.users, silver.content
+-- builds: silver.viewing_sessions, silver.viewing_sessions_rejected
+create temporary table viewing_sessions_staged on commit drop as
+with
+
+bronze_sessions as (
+    select * from bronze.viewing_sessions
+),
+
+users as (
+    select user_id from silver.users
+),
+
+contents as (
+    select content_id, duration_min from silver.content
+),
+
+trimmed as (
+    select
+        silver.trim_ascii(session_id)    as session_id,
+        silver.trim_ascii(user_id)       as user_id,
+        silver.trim_ascii(content_id)    as content_id,
+        silver.trim_ascii(started_at)    as started_at,
+        silver.trim_ascii(ended_at)      as ended_at,
+        silver.trim_ascii(watch_seconds) as watch_seconds,
+        silver.trim_ascii(device)        as device,
+        ingestion_id,
+        source_file,
+        source_row
+    from bronze_sessions
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by session_id
+            order by source_file collate "C" desc, ingestion_id desc, source_row desc
+        ) as version_rank
+    from trimmed
+),
+
+-- Parse each value of a surviving row once.
+parsed as (
+    select
+        r.*,
+        silver.parse_timestamp(r.started_at) as started_at_ts,
+        silver.parse_timestamp(nullif(r.ended_at, '')) as ended_at_ts,
+        silver.parse_bigint(nullif(r.watch_seconds, '')) as watch_seconds_int
+    from ranked as r
+    where coalesce(r.session_id, '') <> '' and r.version_rank = 1
+),
+
+validated as (
+    select
+        p.*,
+        case
+            when p.started_at_ts is null
+              or (coalesce(p.ended_at, '') <> '' and p.ended_at_ts is null)
+                then 'invalid_timestamp'
+            when (coalesce(p.watch_seconds, '') <> '' and p.watch_seconds_int is null)
+              or (coalesce(p.watch_seconds, '') = '' and coalesce(p.ended_at, '') = '')
+                then 'invalid_measure'
+            when p.watch_seconds_int < 0 or p.ended_at_ts < p.started_at_ts
+                then 'negative_duration'
+            when u.user_id is null
+                then 'orphan_user'
+            when c.content_id is null
+                then 'orphan_content'
+        end as reason,
+        c.duration_min
+    from parsed as p
+    left join users as u on u.user_id = p.user_id
+    left join contents as c on c.content_id = p.content_id
+),
+
+not_surviving as (
+    select
+        case when coalesce(session_id, '') = '' then 'rejected' else 'superseded' end as outcome,
+        case when coalesce(session_id, '') = '' then 'missing_key' end as reason,
+        session_id, ingestion_id, source_file, source_row,
+        null::text as user_id, null::text as content_id,
+        null::timestamptz as started_at, null::timestamptz as ended_at,
+        null::bigint as watch_seconds, null::text as device, null::double precision as duration_min
+    from ranked
+    where coalesce(session_id, '') = '' or version_rank > 1
+),
+
+surviving as (
+    select
+        case when reason is null then 'silver' else 'rejected' end as outcome,
+        reason,
+        session_id, ingestion_id, source_file, source_row,
+        user_id, content_id,
+        started_at_ts as started_at,
+        ended_at_ts as ended_at,
+        -- An empty watch_seconds with a valid ended_at: whole seconds between, rounded down.
+        coalesce(watch_seconds_int,
+                 floor(extract(epoch from ended_at_ts) - extract(epoch from started_at_ts))::bigint)
+            as watch_seconds,
+        device,
+        duration_min
+    from validated
+),
+
+final as (
+    select * from surviving
+    union all
+    select * from not_surviving
+)
+
+select * from final;
+
+truncate silver.viewing_sessions, silver.viewing_sessions_rejected;
+
+insert into silver.viewing_sessions (
+    session_id, user_id, content_id, started_at, ended_at, watch_seconds, device, completion_pct,
+    ingestion_id, source_file, source_row
+)
+select
+    session_id,
+    user_id,
+    content_id,
+    started_at,
+    ended_at,
+    watch_seconds,
+    case when silver.ascii_lower(device) in ('mobile', 'tv', 'web', 'tablet')
+         then silver.ascii_lower(device) else 'other' end,
+    least(100, watch_seconds * 100.0 / (duration_min * 60))::double precision,
+    ingestion_id, source_file, source_row
+from viewing_sessions_staged
+where outcome = 'silver';
+
+insert into silver.viewing_sessions_rejected (
+    session_id, reason, ingestion_id, source_file, source_row, raw_record
+)
+select
+    nullif(s.session_id, ''),
+    s.reason,
+    b.ingestion_id, b.source_file, b.source_row,
+    jsonb_build_object(
+        'session_id', b.session_id, 'user_id', b.user_id, 'content_id', b.content_id,
+        'started_at', b.started_at, 'ended_at', b.ended_at, 'watch_seconds', b.watch_seconds,
+        'device', b.device)
+    || case when b.extra is not null then jsonb_build_object('extra', b.extra) else '{}' end
+from viewing_sessions_staged as s
+join bronze.viewing_sessions as b using (ingestion_id, source_row)
+where s.outcome = 'rejected';
+
+insert into ops.entity_accounting (
+    run_id, entity, bronze_rows, silver_rows, superseded_rows, rejected_rows, rejected_by_reason
+)
+select
+    current_setting('medallion.run_id'),
+    'viewing_sessions',
+    count(*),
+    count(*) filter (where outcome = 'silver'),
+    count(*) filter (where outcome = 'superseded'),
+    count(*) filter (where outcome = 'rejected'),
+    coalesce((select jsonb_object_agg(reason, n) from (
+        select reason, count(*) as n from viewing_sessions_staged
+        where reason is not null group by reason
+    ) as r), '{}'::jsonb)
+from viewing_sessions_staged
+on conflict (run_id, entity) do update set
+    bronze_rows = excluded.bronze_rows, silver_rows = excluded.silver_rows,
+    superseded_rows = excluded.superseded_rows, rejected_rows = excluded.rejected_rows,
+    rejected_by_reason = excluded.rejected_by_reason, measured_at = now();
