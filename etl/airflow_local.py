@@ -1,0 +1,408 @@
+"""Local Airflow 3 (`medallion airflow up|down|status`): four processes, no `standalone`.
+
+`airflow api-server` (port of AIRFLOW_API_URL), `scheduler`, `dag-processor` and
+`triggerer` run as separate processes started with `etl.services.spawn`, pid
+files under `<state_dir>/airflow`, logs under `<state_dir>/logs`, and are
+stopped by pid with SIGTERM. LocalExecutor with parallelism 4 (small machines);
+metadata in a PostgreSQL database of its own (`<POSTGRES_DB>_airflow`, created
+when missing); DAGs from the repository's `dags/`. Secrets (the JWT secret all
+components share, the Fernet key) are generated once and kept in the state
+folder, never in the repository. The SimpleAuthManager's user and password
+file is rewritten from AIRFLOW_USERNAME / AIRFLOW_PASSWORD on every `up`.
+The components get the project's own settings in their environment, so tasks
+see the same PostgreSQL, MongoDB and raw folder as the CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from etl.errors import ConfigError, ServiceUnavailable
+from etl.services import read_pid, spawn, stop_pid
+from etl.settings import PROJECT_ROOT, Settings, get_settings, state_dir
+
+log = logging.getLogger(__name__)
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+DAG_IDS = (
+    "dag_1_dw_layers_generator",
+    "dag_2_data_ingesters",
+    "dag_3_data_transformer_bronze",
+    "dag_3_data_transformer_bronze_json",
+    "dag_4_data_transformer_silver",
+)
+PARALLELISM = 4
+HEALTH_TIMEOUT_SECONDS = float(os.environ.get("MEDALLION_AIRFLOW_START_TIMEOUT", "300"))
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    """One line of `medallion airflow status`."""
+
+    name: str
+    state: str  # up | down
+    pid: int | None
+    detail: str = ""
+
+
+# ---------------------------------------------------------------- paths and secrets
+
+def airflow_home() -> Path:
+    """AIRFLOW_HOME of the local Airflow: `<state_dir>/airflow`."""
+    return state_dir() / "airflow"
+
+
+def _pid_file(component: str) -> Path:
+    return airflow_home() / f"{component}.pid"
+
+
+def _log_file(component: str) -> Path:
+    return state_dir() / "logs" / f"airflow-{component}.log"
+
+
+def _secret(name: str, make) -> str:
+    """A secret generated once and kept (mode 600) in AIRFLOW_HOME."""
+    path = airflow_home() / name
+    if path.exists() and path.read_text().strip():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def metadata_database(settings: Settings) -> str:
+    """The name of Airflow's own metadata database: `<POSTGRES_DB>_airflow`."""
+    return f"{settings.postgres_db}_airflow"
+
+
+def passwords_file() -> Path:
+    return airflow_home() / "simple_auth_manager_passwords.json"
+
+
+def write_users(settings: Settings) -> None:
+    """Rewrite the SimpleAuthManager password file from AIRFLOW_USERNAME / AIRFLOW_PASSWORD."""
+    password = settings.airflow_password.get_secret_value()
+    if not settings.airflow_username or not password:
+        raise ConfigError("AIRFLOW_USERNAME and AIRFLOW_PASSWORD must both be set for Airflow's login")
+    path = passwords_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({settings.airflow_username: password}))
+    path.chmod(0o600)
+
+
+# ---------------------------------------------------------------- environment
+
+def _project_env(settings: Settings) -> dict[str, str]:
+    """The project's settings as environment variables, paths made absolute."""
+    env = {
+        "POSTGRES_HOST": settings.postgres_host,
+        "POSTGRES_PORT": str(settings.postgres_port),
+        "POSTGRES_DB": settings.postgres_db,
+        "POSTGRES_USER": settings.postgres_user,
+        "POSTGRES_PASSWORD": settings.postgres_password_value,
+        "MONGO_HOST": settings.mongo_host,
+        "MONGO_PORT": str(settings.mongo_port),
+        "MONGO_DB": settings.mongo_db,
+        "MONGO_URI": settings.mongo_uri_value,
+        "RAW_DATA_PATH": str(settings.raw_dir()),
+        "PROCESSED_DATA_PATH": str(settings.processed_dir()),
+        "BRONZE_BATCH_SIZE": str(settings.bronze_batch_size),
+        "SILVER_BATCH_SIZE": str(settings.silver_batch_size),
+        "ENABLE_DATA_QUALITY_CHECKS": str(settings.enable_data_quality_checks).lower(),
+        "AIRFLOW_API_URL": settings.airflow_api_url,
+        "AIRFLOW_USERNAME": settings.airflow_username,
+        "AIRFLOW_PASSWORD": settings.airflow_password.get_secret_value(),
+        "SMTP_PORT": str(settings.smtp_port),
+        "SMTP_FROM": settings.smtp_from,
+        "MEDALLION_HOME": str(state_dir()),
+    }
+    optional = {
+        "ALERT_EMAIL_TO": settings.alert_email_to,
+        "SMTP_HOST": settings.smtp_host,
+        "SMTP_USER": settings.smtp_user,
+        "SMTP_PASSWORD": settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        "SLACK_WEBHOOK_URL": (settings.slack_webhook_url.get_secret_value()
+                              if settings.slack_webhook_url else None),
+    }
+    env.update({k: v for k, v in optional.items() if v})
+    return env
+
+
+def airflow_env(settings: Settings | None = None, *, dags_folder: Path | None = None,
+                extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The full environment of every Airflow component (and of `airflow` CLI calls).
+
+    The process environment, then the project's settings, then Airflow's own
+    configuration; `extra` wins over everything (tests use it).
+    """
+    settings = settings or get_settings()
+    home = airflow_home()
+    api_url = settings.airflow_api_url.rstrip("/")
+    env = dict(os.environ)
+    env.update(_project_env(settings))
+    pythonpath = [str(PROJECT_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    env.update({
+        "PYTHONPATH": os.pathsep.join(dict.fromkeys(pythonpath)),
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": settings.sqlalchemy_url(
+            metadata_database(settings), driver="psycopg2"),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(PARALLELISM),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder or PROJECT_ROOT / "dags"),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__FERNET_KEY": _secret("fernet_key", _fernet_key),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url}/execution/",
+        "AIRFLOW__CORE__AUTH_MANAGER":
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{settings.airflow_username}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file()),
+        "AIRFLOW__API_AUTH__JWT_SECRET": _secret("jwt_secret", lambda: secrets.token_urlsafe(48)),
+        "AIRFLOW__API__SECRET_KEY": _secret("api_secret_key", lambda: secrets.token_urlsafe(32)),
+        "AIRFLOW__API__BASE_URL": api_url,
+        "AIRFLOW__API__HOST": settings_host(settings),
+        "AIRFLOW__API__PORT": str(settings.airflow_port),
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(state_dir() / "logs" / "airflow"),
+        "AIRFLOW__LOGGING__DAG_PROCESSOR_CHILD_PROCESS_LOG_DIRECTORY":
+            str(state_dir() / "logs" / "airflow" / "dag_processor"),
+    })
+    env.update(extra or {})
+    return env
+
+
+def settings_host(settings: Settings) -> str:
+    """The interface the API server binds to: the host of AIRFLOW_API_URL."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(settings.airflow_api_url).hostname or "127.0.0.1"
+
+
+def _airflow_bin() -> str:
+    found = Path(sys.executable).parent / "airflow"
+    if not found.exists():
+        raise ConfigError("the `airflow` command is missing from the virtualenv: "
+                          "reinstall the product (`pip install -e .`)")
+    return str(found)
+
+
+# ---------------------------------------------------------------- metadata database
+
+def ensure_metadata_database(settings: Settings) -> bool:
+    """Create `<POSTGRES_DB>_airflow` when missing; True when created."""
+    name = metadata_database(settings)
+    try:
+        conn = psycopg.connect(**settings.libpq_kwargs("postgres"), autocommit=True)
+    except psycopg.OperationalError as exc:
+        from etl.db import postgres_unavailable
+
+        raise postgres_unavailable(settings, exc) from exc
+    with conn:
+        if conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
+            return False
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    log.info("created Airflow's metadata database %s", name)
+    return True
+
+
+def drop_metadata_database(settings: Settings) -> None:
+    """Drop `<POSTGRES_DB>_airflow` (tests use it for their throwaway instances)."""
+    with psycopg.connect(**settings.libpq_kwargs("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(metadata_database(settings))))
+
+
+def migrate(env: dict[str, str]) -> None:
+    """`airflow db migrate` (idempotent), output to the migrate log."""
+    log_file = _log_file("db-migrate")
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log.info("migrating Airflow's metadata database (log: %s)", log_file)
+    with open(log_file, "ab") as out:
+        result = subprocess.run([_airflow_bin(), "db", "migrate"], env=env, stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                cwd=airflow_home())
+    if result.returncode != 0:
+        raise ServiceUnavailable(f"`airflow db migrate` failed (exit {result.returncode}); "
+                                 f"see {log_file}")
+
+
+# ---------------------------------------------------------------- REST helpers
+
+def _request(method: str, url: str, body: dict | None = None, token: str | None = None,
+             timeout: float = 10) -> dict:
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    with urllib.request.urlopen(req, timeout=timeout) as response:
+        payload = response.read()
+    return json.loads(payload) if payload else {}
+
+
+def api_token(settings: Settings | None = None) -> str:
+    """A JWT for the REST API from POST /auth/token with AIRFLOW_USERNAME / AIRFLOW_PASSWORD."""
+    settings = settings or get_settings()
+    answer = _request("POST", f"{settings.airflow_api_url.rstrip('/')}/auth/token",
+                      {"username": settings.airflow_username,
+                       "password": settings.airflow_password.get_secret_value()})
+    return answer["access_token"]
+
+
+def health(settings: Settings | None = None) -> dict[str, str]:
+    """Component -> status from GET /api/v2/monitor/health ({} when the API does not answer)."""
+    settings = settings or get_settings()
+    try:
+        answer = _request("GET", f"{settings.airflow_api_url.rstrip('/')}/api/v2/monitor/health",
+                          timeout=5)
+    except (OSError, ValueError):
+        return {}
+    return {name: (value or {}).get("status") or "none" for name, value in answer.items()
+            if isinstance(value, dict) or value is None}
+
+
+def _healthy(report: dict[str, str]) -> bool:
+    needed = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+    return bool(report) and all(report.get(name) == "healthy" for name in needed)
+
+
+def wait_healthy(settings: Settings, timeout: float = HEALTH_TIMEOUT_SECONDS) -> dict[str, str]:
+    """Wait until every component reports healthy; raise with the log to read otherwise."""
+    deadline = time.monotonic() + timeout
+    report: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        report = health(settings)
+        if _healthy(report):
+            return report
+        dead = [c for c in COMPONENTS if read_pid(_pid_file(c)) is None]
+        if dead:
+            raise ServiceUnavailable(f"Airflow {', '.join(dead)} exited during start-up; "
+                                     f"see {_log_file(dead[0])}")
+        time.sleep(2)
+    raise ServiceUnavailable(f"Airflow did not become healthy within {timeout:.0f}s "
+                             f"(health: {report or 'no answer'}); see {_log_file('api-server')}")
+
+
+def unpause_chain(settings: Settings, dag_ids=DAG_IDS, timeout: float = 180) -> list[str]:
+    """Unpause the DAG chain once the dag-processor has parsed it; returns the DAGs unpaused."""
+    base = settings.airflow_api_url.rstrip("/")
+    token = api_token(settings)
+    deadline = time.monotonic() + timeout
+    unpaused: list[str] = []
+    pending = list(dag_ids)
+    while pending and time.monotonic() < deadline:
+        for dag_id in list(pending):
+            try:
+                dag = _request("GET", f"{base}/api/v2/dags/{dag_id}", token=token)
+            except urllib.error.HTTPError as exc:
+                if exc.code == 404:  # not parsed yet
+                    continue
+                raise
+            if dag.get("is_paused"):
+                _request("PATCH", f"{base}/api/v2/dags/{dag_id}", {"is_paused": False}, token=token)
+                unpaused.append(dag_id)
+            pending.remove(dag_id)
+        if pending:
+            time.sleep(3)
+    if pending:
+        log.warning("DAGs not parsed within %.0fs, left as they are: %s (see %s)", timeout,
+                    ", ".join(pending), _log_file("dag-processor"))
+    return unpaused
+
+
+# ---------------------------------------------------------------- commands
+
+def _argv(component: str, settings: Settings) -> list[str]:
+    if component == "api-server":
+        return [_airflow_bin(), "api-server", "--host", settings_host(settings),
+                "--port", str(settings.airflow_port), "--workers", "1"]
+    return [_airflow_bin(), component]
+
+
+def up(settings: Settings | None = None, *, env: dict[str, str] | None = None,
+       wait_for_dags: bool = True) -> list[ComponentStatus]:
+    """Create and migrate the metadata database, start what is not running, wait until healthy."""
+    settings = settings or get_settings()
+    airflow_home().mkdir(parents=True, exist_ok=True)
+    write_users(settings)
+    env = env or airflow_env(settings)
+    ensure_metadata_database(settings)
+    running = {c: read_pid(_pid_file(c)) for c in COMPONENTS}
+    if not all(running.values()):
+        migrate(env)
+    for component in COMPONENTS:
+        if running[component] is None:
+            pid = spawn(_argv(component, settings), _log_file(component), _pid_file(component),
+                        env=env, cwd=airflow_home())
+            log.info("started airflow %s (pid %s, log %s)", component, pid, _log_file(component))
+    wait_healthy(settings)
+    if wait_for_dags:
+        unpause_chain(settings)
+    return status(settings)
+
+
+def down() -> list[str]:
+    """SIGTERM every component this state folder started (by pid file); returns those stopped."""
+    stopped = []
+    for component in reversed(COMPONENTS):
+        if stop_pid(_pid_file(component), timeout=30):
+            stopped.append(component)
+    return stopped
+
+
+def status(settings: Settings | None = None) -> list[ComponentStatus]:
+    """Each component: its pid (when we started it) and what /monitor/health says."""
+    settings = settings or get_settings()
+    report = health(settings)
+    names = {"api-server": "metadatabase", "scheduler": "scheduler",
+             "dag-processor": "dag_processor", "triggerer": "triggerer"}
+    result = []
+    for component in COMPONENTS:
+        pid = read_pid(_pid_file(component))
+        said = report.get(names[component]) if report else None
+        up_ = (said == "healthy") if report else False
+        detail = f"health: {said}" if report else f"API at {settings.airflow_api_url} does not answer"
+        result.append(ComponentStatus(component, "up" if up_ else "down", pid, detail))
+    return result
+
+
+def main(args: argparse.Namespace) -> int:
+    """`medallion airflow up|down|status`."""
+    if args.action == "down":
+        stopped = down()
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing (no Airflow component was running)"))
+        return 0
+    settings = get_settings()
+    statuses = up(settings) if args.action == "up" else status(settings)
+    width = max(len(c) for c in COMPONENTS)
+    for s in statuses:
+        print(f"{s.name.ljust(width)}  {s.state:<4}  pid {s.pid or '-':<8} {s.detail}")
+    if args.action == "up":
+        print(f"Airflow UI and API: {settings.airflow_api_url} (user {settings.airflow_username}); "
+              f"logs in {state_dir() / 'logs'}")
+    return 0 if all(s.state == "up" for s in statuses) else 1
