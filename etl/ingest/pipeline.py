@@ -1,0 +1,353 @@
+"""Bronze ingestion: register raw files (dag_2), then load them by kind (dag_3 CSV / JSON).
+
+`register_files` discovers, hashes and validates every file, settles the ones
+that need no loading (ignored, skipped_duplicate, rejected) in
+`ops.ingestion_log` and queues the rest in `ops.ingestion_queue`.
+`load_registered` loads the queued files of one kind, each in one transaction,
+in byte order of path. `ingest` does both, for the CLI.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import psycopg
+from psycopg import errors as pgerrors
+
+from etl import db
+from etl.errors import ConfigError
+from etl.ingest import csv as csvload
+from etl.ingest import json as jsonload
+from etl.ingest import mongo, registry
+from etl.ingest.discover import RawFile, discover
+from etl.ingest.progress import FileProgress
+from etl.ingest.report import FileResult, IngestReport, RegistrationReport
+from etl.ingest.retry import with_retries
+from etl.ingest.source import chunks, inspect, open_text_bytes
+from etl.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+KINDS = ("csv", "json")
+# What makes a file bad, as opposed to the database or the network being unwell.
+_BAD_FILE = (csvload.CsvFormatError, jsonload.JsonFormatError, psycopg.DataError,
+             pgerrors.ProgramLimitExceeded, UnicodeDecodeError, EOFError, OSError)
+
+
+class _Session:
+    """One autocommit connection, reopened after a drop (retries call `.conn` again)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._conn: psycopg.Connection | None = None
+
+    @property
+    def conn(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = db.connect(self.settings, autocommit=True)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+
+def _raw_root(raw_dir: Path | None, settings: Settings) -> Path:
+    root = Path(raw_dir).expanduser().resolve() if raw_dir is not None else settings.raw_dir()
+    if not root.is_dir():
+        raise ConfigError(f"raw data folder {root} does not exist: set RAW_DATA_PATH or pass --raw-dir")
+    return root
+
+
+# ------------------------------------------------------------------ registration
+
+def _validate(f: RawFile, encoding: str) -> str | None:
+    """None when the file's start is what its kind needs, else the reason."""
+    try:
+        _counter, stream = open_text_bytes(f.path, f.compression)
+        with stream:
+            if f.kind == "csv":
+                csvload.read_header(stream, encoding, f.entity)
+            else:
+                jsonload.check_start(stream, f.file_format, encoding)
+    except (csvload.CsvFormatError, jsonload.JsonFormatError) as exc:
+        return str(exc)
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        return f"cannot be read: {exc}"
+    return None
+
+
+def _register_one(conn: psycopg.Connection, f: RawFile, run_id: str | None) -> FileResult:
+    if f.entity is None:
+        if not registry.ignored_known(conn, f):
+            registry.insert_log(conn, source_file=f.source_file, status="ignored", entity=None,
+                                file_size_bytes=f.size, file_modified_at=f.modified_at, run_id=run_id)
+        return FileResult(f.source_file, None, "ignored")
+    found = inspect(f.path, f.compression)
+    common = dict(source_file=f.source_file, entity=f.entity, sha256=found.sha256 or None,
+                  file_size_bytes=f.size, file_modified_at=f.modified_at, compression=f.compression,
+                  file_format=f.file_format, run_id=run_id)
+    if found.sha256:
+        prior = registry.settled(conn, f.source_file, found.sha256)
+        if prior is not None:  # these very bytes under this name: already decided
+            status = "skipped_duplicate" if prior.status == "loaded" else prior.status
+            return FileResult(f.source_file, f.entity, status, 0, prior.encoding, prior.error,
+                              prior.ingestion_id)
+    error = found.error
+    if error is None:
+        duplicate = registry.loaded_with(conn, found.sha256)
+        if duplicate is not None:
+            iid, _ = registry.insert_log(conn, status="skipped_duplicate", encoding=found.encoding,
+                                         **common)
+            log.info("%s: same bytes as %s (ingestion %d): skipped", f.source_file, duplicate[1],
+                     duplicate[0])
+            return FileResult(f.source_file, f.entity, "skipped_duplicate", 0, found.encoding, None, iid)
+        error = _validate(f, found.encoding)
+    if error is not None:
+        message = f"{f.source_file}: {error}"
+        iid, _ = registry.insert_log(conn, status="rejected", encoding=found.encoding, error=message,
+                                     **common)
+        log.warning("rejected %s", message)
+        return FileResult(f.source_file, f.entity, "rejected", 0, found.encoding, message, iid)
+    registry.enqueue(conn, f, found.sha256, found.encoding, run_id)
+    return FileResult(f.source_file, f.entity, "pending", 0, found.encoding)
+
+
+def register_files(raw_dir: Path | None = None, *, run_id: str | None = None,
+                   settings: Settings | None = None) -> RegistrationReport:
+    """Discover, hash and validate raw files; settle ignored / duplicate / rejected ones in
+    ops.ingestion_log and queue the valid ones for `load_registered`.
+    """
+    settings = settings or get_settings()
+    root = _raw_root(raw_dir, settings)
+    report = RegistrationReport()
+    session = _Session(settings)
+    try:
+        for f in discover(root):
+            result = with_retries(lambda: _register_one(session.conn, f, run_id),
+                                  f"registering {f.source_file}")
+            report.files.append(result)
+            if result.status == "pending":
+                (report.pending_csv if f.kind == "csv" else report.pending_json).append(f.source_file)
+    finally:
+        session.close()
+    log.info("registered %d file(s) in %s: %d CSV and %d JSON queued, %d rejected",
+             len(report.files), root, len(report.pending_csv), len(report.pending_json),
+             len(report.rejected))
+    return report
+
+
+# ------------------------------------------------------------------ loading
+
+class _Duplicate(Exception):
+    """Another ingestion loaded these bytes first (the unique index said so)."""
+
+
+@dataclass
+class _Loaded:
+    ingestion_id: int
+    rows: int
+
+
+def _load_csv(conn: psycopg.Connection, entry: registry.QueuedFile, ingestion_id: int,
+              on_bytes: Callable[[int], None] | None) -> int:
+    _counter, stream = open_text_bytes(Path(entry.file_path), entry.compression, on_bytes=on_bytes)
+    with stream:
+        layout, pending = csvload.read_header(stream, entry.encoding, entry.entity)
+        csvload.prepare_session(conn, ingestion_id, entry.source_file)
+        try:
+            return csvload.copy_rows(conn, entry.entity, layout, entry.encoding,
+                                     csvload.data_records(chunks(stream), pending))
+        except psycopg.DataError as exc:
+            raise csvload.CsvFormatError(_explain_csv(entry, layout, exc)) from exc
+
+
+def _explain_csv(entry: registry.QueuedFile, layout: csvload.Layout, exc: psycopg.Error) -> str:
+    _counter, stream = open_text_bytes(Path(entry.file_path), entry.compression)
+    encoding = "utf-8-sig" if entry.encoding == "utf-8" else entry.encoding
+    with io.TextIOWrapper(stream, encoding=encoding, newline="") as text:
+        return csvload.explain_copy_error(exc, text, layout)
+
+
+def _load_json(conn: psycopg.Connection, entry: registry.QueuedFile, ingestion_id: int,
+               writer: mongo.MongoBatchWriter, on_bytes: Callable[[int], None] | None) -> int:
+    _counter, stream = open_text_bytes(Path(entry.file_path), entry.compression, on_bytes=on_bytes)
+    rows = 0
+    with stream, conn.cursor() as cur:
+        try:
+            with cur.copy("copy bronze.content (doc, ingestion_id, source_file, source_row) "
+                          "from stdin") as copy:
+                for doc in jsonload.documents(stream, entry.file_format, entry.encoding):
+                    copy.write_row((doc.text, ingestion_id, entry.source_file, doc.source_row))
+                    writer.add(doc.obj, doc.source_row)
+                    rows += 1
+        except psycopg.DataError as exc:
+            context = exc.diag.context or ""
+            where = csvload._COPY_LINE.search(context)
+            doc = f"document {where.group(1)}: " if where else ""
+            raise jsonload.JsonFormatError(f"{doc}{exc.diag.message_primary or exc}") from exc
+        writer.flush()
+    return rows
+
+
+def _unchanged(entry: registry.QueuedFile) -> str | None:
+    """None when the file is as registered, else why not."""
+    path = Path(entry.file_path)
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return f"cannot be read any more: {exc.strerror or exc}"
+    if st.st_size != entry.file_size_bytes or st.st_mtime_ns != entry.file_mtime_ns:
+        return ("changed after it was registered (size or modification time differ); "
+                "it is judged again on the next run")
+    return None
+
+
+def _settle(session: _Session, entry: registry.QueuedFile, status: str, error: str | None,
+            ingestion_id: int | None = None) -> FileResult:
+    """Record a queued file's final non-loaded outcome and take it off the queue."""
+    def work() -> int:
+        conn = session.conn
+        with conn.transaction():
+            registry.take(conn, entry.queue_id)
+            iid, _ = registry.insert_log(
+                conn, source_file=entry.source_file, status=status, entity=entry.entity,
+                sha256=entry.sha256, encoding=entry.encoding, error=error,
+                file_size_bytes=entry.file_size_bytes, file_modified_at=entry.file_modified_at,
+                compression=entry.compression, file_format=entry.file_format, run_id=entry.run_id)
+        return iid
+    iid = with_retries(work, f"recording {entry.source_file}")
+    return FileResult(entry.source_file, entry.entity, status, 0, entry.encoding, error, iid)
+
+
+def _load_one(session: _Session, entry: registry.QueuedFile, coll, batch_size: int,
+              run_id: str | None, progress: FileProgress) -> FileResult | None:
+    def attempt() -> _Loaded | None:
+        conn = session.conn
+        writer: mongo.MongoBatchWriter | None = None
+        iid: int | None = None
+        try:
+            with conn.transaction():
+                if not registry.take(conn, entry.queue_id):
+                    return None  # another loader had it
+                changed = _unchanged(entry)
+                if changed:
+                    raise csvload.CsvFormatError(changed)
+                try:
+                    with conn.transaction():  # savepoint: a duplicate is an answer, not a failure
+                        iid, started = registry.insert_log(
+                            conn, source_file=entry.source_file, status="loaded", entity=entry.entity,
+                            sha256=entry.sha256, encoding=entry.encoding,
+                            file_size_bytes=entry.file_size_bytes,
+                            file_modified_at=entry.file_modified_at, compression=entry.compression,
+                            file_format=entry.file_format, run_id=run_id or entry.run_id,
+                            finished=False)
+                except pgerrors.UniqueViolation:
+                    raise _Duplicate() from None
+                with progress.track(entry.source_file, entry.file_size_bytes) as on_bytes:
+                    if entry.entity == "content":
+                        writer = mongo.MongoBatchWriter(coll, batch_size, iid, entry.source_file, started)
+                        rows = _load_json(conn, entry, iid, writer, on_bytes)
+                    else:
+                        rows = _load_csv(conn, entry, iid, on_bytes)
+                registry.finish_loaded(conn, iid, rows)
+            return _Loaded(iid, rows)
+        except BaseException:
+            if writer is not None:
+                _discard_unless_committed(session.settings, writer, iid)
+            raise
+
+    try:
+        loaded = with_retries(attempt, f"loading {entry.source_file}")
+    except _Duplicate:
+        log.info("%s: its bytes were loaded by another ingestion meanwhile: skipped", entry.source_file)
+        return _settle(session, entry, "skipped_duplicate", None)
+    except _BAD_FILE as exc:
+        message = f"{entry.source_file}: {exc}"
+        log.warning("rejected %s", message)
+        return _settle(session, entry, "rejected", message)
+    if loaded is None:
+        return None
+    log.info("%s: loaded %d rows into bronze.%s (ingestion %d)", entry.source_file, loaded.rows,
+             entry.entity, loaded.ingestion_id)
+    return FileResult(entry.source_file, entry.entity, "loaded", loaded.rows, entry.encoding, None,
+                      loaded.ingestion_id)
+
+
+def _discard_unless_committed(settings: Settings, writer: mongo.MongoBatchWriter,
+                              ingestion_id: int | None) -> None:
+    """Remove MongoDB documents of an ingestion PostgreSQL did not commit.
+
+    When that cannot be told (the database is gone), the documents stay and
+    `remove_orphans` settles them before the next JSON load.
+    """
+    try:
+        with db.connect(settings, autocommit=True) as conn:
+            committed = ingestion_id is not None and conn.execute(
+                "select 1 from ops.ingestion_log where ingestion_id = %s and status = 'loaded'",
+                (ingestion_id,)).fetchone() is not None
+    except Exception:  # noqa: BLE001 - unknown outcome: leave it to remove_orphans
+        log.warning("could not tell whether ingestion %s committed; its MongoDB documents "
+                    "are settled on the next load", ingestion_id)
+        return
+    if not committed:
+        writer.discard()
+
+
+def load_registered(kind: str, *, run_id: str | None = None, settings: Settings | None = None,
+                    batch_size: int | None = None, progress: FileProgress | None = None) -> IngestReport:
+    """Load the queued files of `kind` ('csv': users and viewing_sessions, 'json': content),
+    each in one transaction, in byte order of path; a file that fails is rejected whole.
+    """
+    if kind not in KINDS:
+        raise ConfigError(f"unknown kind {kind!r}: expected one of {', '.join(KINDS)}")
+    settings = settings or get_settings()
+    batch_size = batch_size or settings.bronze_batch_size
+    progress = progress or FileProgress(False)
+    report = IngestReport()
+    session = _Session(settings)
+    client = None
+    try:
+        entries = with_retries(lambda: registry.queued(session.conn, kind), f"listing queued {kind} files")
+        coll = None
+        if kind == "json" and entries:
+            client = db.mongo_client(settings)
+            coll = mongo.collection(client[settings.mongo_db])
+            mongo.remove_orphans(coll, with_retries(lambda: registry.loaded_ids(session.conn, "content"),
+                                                    "listing loaded content"))
+        for entry in entries:
+            result = _load_one(session, entry, coll, batch_size, run_id, progress)
+            if result is not None:
+                report.files.append(result)
+    finally:
+        session.close()
+        if client is not None:
+            client.close()
+    log.info("loaded %d %s file(s), %d rows; %d rejected", len(report.loaded), kind,
+             report.rows_loaded, len(report.rejected))
+    return report
+
+
+def ingest(raw_dir: Path | None = None, *, run_id: str | None = None, settings: Settings | None = None,
+           batch_size: int | None = None, progress: bool = False) -> IngestReport:
+    """Register every raw file, then load the CSV and the JSON ones: the whole bronze step."""
+    settings = settings or get_settings()
+    registration = register_files(raw_dir, run_id=run_id, settings=settings)
+    results = {f.source_file: f for f in registration.files}
+    extra: list[FileResult] = []
+    with FileProgress(progress) as bars:
+        for kind in KINDS:
+            loaded = load_registered(kind, run_id=run_id, settings=settings, batch_size=batch_size,
+                                     progress=bars)
+            for f in loaded.files:
+                if results.get(f.source_file, FileResult("", None, "")).status == "pending":
+                    results[f.source_file] = f
+                else:
+                    extra.append(f)  # queued by an earlier registration
+    return IngestReport(files=list(results.values()) + extra)
