@@ -1,0 +1,85 @@
+"""Gold KPIs: tiles, daily viewing by device, top content, genres, countries, segments."""
+
+import streamlit as st
+
+from console import charts, data, ui
+
+st.title("🏆 Gold KPIs")
+
+bounds = ui.load(data.date_bounds)
+options = ui.load(data.filter_options)
+if bounds is None or options is None:
+    st.stop()
+first, last = bounds
+if first is None:
+    ui.empty("Gold is empty: run the pipeline (`medallion run`, or trigger dag_2 on the "
+             "Pipelines page) to fill it.")
+    st.stop()
+
+with st.container(border=True):
+    c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
+    picked = c1.date_input("Dates", value=(first, last), min_value=first, max_value=last,
+                           key="kpi_dates")
+    countries = c2.multiselect("Country", options["country"], key="kpi_country",
+                               placeholder="All countries")
+    tiers = c3.multiselect("Tier", options["tier"], key="kpi_tier", placeholder="All tiers")
+    devices = c4.multiselect("Device", options["device"], key="kpi_device",
+                             placeholder="All devices")
+start, end = (picked if isinstance(picked, (tuple, list)) and len(picked) == 2
+              else (first, last))
+flt = data.KpiFilter(start_date=start, end_date=end, countries=tuple(countries),
+                     tiers=tuple(tiers), devices=tuple(devices), first_date=first, last_date=last)
+
+tiles = ui.load(data.kpi_tiles, flt)
+if tiles:
+    cols = st.columns(6)
+    cols[0].metric("Users", ui.fmt_int(tiles.get("users")), border=True)
+    cols[1].metric("Active users (30 d)", ui.fmt_int(tiles.get("active_users_30d")), border=True,
+                   help="Users with a session in the 720 hours before the latest session.")
+    cols[2].metric("Sessions", ui.fmt_int(tiles.get("sessions")), border=True)
+    cols[3].metric("Watch hours", ui.fmt_num(tiles.get("total_watch_hours"), 0), border=True)
+    cols[4].metric("Avg completion", ui.fmt_num(tiles.get("avg_completion_pct"), 1, " %"),
+                   border=True)
+    cols[5].metric("Completion rate", ui.fmt_num(tiles.get("completion_rate_pct"), 1, " %"),
+                   border=True, help="Share of sessions watched to 90 % or more.")
+    st.caption(f"Data up to {ui.fmt_time(tiles.get('as_of'))}"
+               + ("" if flt.is_empty else " · filtered"))
+
+daily = ui.load(data.daily_viewing, flt)
+if daily is not None:
+    if daily.empty:
+        ui.empty("No session matches these filters.")
+    else:
+        ui.chart(charts.daily_viewing(daily), key="daily")
+
+left, right = st.columns(2)
+with left:
+    top_views = ui.load(data.top_content, flt, "views")
+    if top_views is not None and not top_views.empty:
+        ui.chart(charts.top_content(top_views, "views", "Top content by views"), key="top_views")
+with right:
+    top_hours = ui.load(data.top_content, flt, "watch_hours")
+    if top_hours is not None and not top_hours.empty:
+        ui.chart(charts.top_content(top_hours, "total_watch_hours", "Top content by watch hours"),
+                 key="top_hours")
+
+left, right = st.columns(2)
+with left:
+    genres = ui.load(data.genre_performance, flt)
+    if genres is not None and not genres.empty:
+        ui.chart(charts.genres(genres), key="genres")
+        if not flt.is_empty:
+            st.caption("Filtered: each session counts for its content's primary genre.")
+with right:
+    segments = ui.load(data.user_segments, flt)
+    if segments is not None and not segments.empty:
+        ui.chart(charts.segments(segments), key="segments")
+        st.caption("Segments follow the country and tier filters.")
+
+countries_frame = ui.load(data.country_insights, flt)
+if countries_frame is not None and not countries_frame.empty:
+    left, right = st.columns([3, 2])
+    with left:
+        ui.chart(charts.countries(countries_frame), key="countries")
+    with right:
+        ui.table(countries_frame, height=340)

@@ -1,0 +1,102 @@
+"""Overview: is the pipeline healthy right now, and what needs a person."""
+
+import pandas as pd
+import streamlit as st
+
+from console import airflow_api, data, ui
+
+REFRESH_SECONDS = 30
+
+st.title("🏠 Overview")
+st.caption(f"Refreshes itself every {REFRESH_SECONDS} s.")
+
+
+def _quality_tiles() -> None:
+    scores = ui.load(data.latest_scores)
+    if scores is None:
+        return
+    by_layer = {row["layer"]: row for row in scores.to_dict("records")}
+    for column, layer in zip(st.columns(3), data.LAYERS):
+        row = by_layer.get(layer)
+        with column:
+            if row is None:
+                st.metric(f"{layer.title()} quality score", "–", border=True,
+                          help="No quality run recorded for this layer yet.")
+                continue
+            change = None if pd.isna(row["score_change"]) else round(float(row["score_change"]), 1)
+            st.metric(f"{layer.title()} quality score", ui.fmt_num(row["score"], 1),
+                      delta=change, border=True, delta_description="since previous run",
+                      help=f"{row['checks_pass']}/{row['checks_total']} checks pass, "
+                           f"{row['critical_failures']} critical failure(s); "
+                           f"run {row['run_id']} at {ui.fmt_time(row['measured_at'])}")
+
+
+def _volume_tiles() -> None:
+    rows = ui.load(data.latest_layer_rows)
+    latency = ui.load(data.latest_latency)
+    fresh = ui.load(data.gold_freshness)
+    columns = st.columns(5)
+    for column, layer in zip(columns, data.LAYERS):
+        column.metric(f"Rows in {layer}", ui.fmt_int((rows or {}).get(layer)), border=True)
+    columns[3].metric("End-to-end latency (last run)",
+                      ui.fmt_duration((latency or {}).get("latency_seconds")), border=True,
+                      help="From the earliest file landing (its modification time) to gold built.")
+    built = (fresh or {}).get("gold_built_at")
+    columns[4].metric("Gold freshness", ui.fmt_ago(built), border=True,
+                      help=f"Gold built {ui.fmt_time(built)}; latest session in gold "
+                           f"{ui.fmt_time((fresh or {}).get('data_as_of'))}.")
+
+
+def _dag_health() -> None:
+    st.subheader("DAG health")
+    health = ui.load(airflow_api.dag_health, airflow_api.get_client())
+    if health is not None:
+        if not health:
+            ui.empty("Airflow knows no DAG yet: is the DAG folder `dags/`?")
+            return
+        frame = pd.DataFrame(health)
+        frame["last run"] = frame["last_state"].map(ui.with_icon)
+        frame["when"] = frame["last_run_at"].map(ui.fmt_ago)
+        frame["duration"] = frame["last_duration_seconds"].map(ui.fmt_duration)
+        frame["paused"] = frame["is_paused"].map({True: "⏸️ paused", False: "▶️ active"})
+        ui.table(frame[["dag_id", "paused", "schedule", "last run", "when", "duration"]])
+        return
+    st.caption("Last runs recorded in ops.pipeline_runs instead:")
+    runs = ui.load(data.latest_runs_per_dag)
+    if runs is None:
+        return
+    if runs.empty:
+        ui.empty("No pipeline run recorded yet.")
+        return
+    runs["last run"] = runs["status"].map(ui.with_icon)
+    runs["when"] = runs["started_at"].map(ui.fmt_ago)
+    runs["duration"] = runs["duration_seconds"].map(ui.fmt_duration)
+    ui.table(runs[["dag_id", "last run", "when", "duration", "run_id"]])
+
+
+def _attention() -> None:
+    st.subheader("Needs attention")
+    items = ui.load(data.needs_attention)
+    if items is None:
+        return
+    if items.empty:
+        st.success("✅ Nothing needs attention: no failed run, failing critical check or "
+                   "rejected file in the last 7 days.")
+        return
+    items["when"] = items["when"].map(ui.fmt_ago)
+    ui.table(items)
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def live() -> None:
+    ui.start_run()
+    _quality_tiles()
+    _volume_tiles()
+    left, right = st.columns([3, 2])
+    with left:
+        _dag_health()
+    with right:
+        _attention()
+
+
+live()

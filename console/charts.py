@@ -1,0 +1,129 @@
+"""Plotly figures of the console (built from data.py frames; no querying here)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+STATE_COLORS = {"success": "#2f855a", "failed": "#c53030", "running": "#3182ce",
+                "queued": "#a0aec0", "pass": "#2f855a", "warn": "#d69e2e", "fail": "#c53030",
+                "error": "#805ad5"}
+LAYER_COLORS = {"bronze": "#b7791f", "silver": "#718096", "gold": "#d4a017", "ingest": "#4a5568"}
+
+
+def run_durations(runs: pd.DataFrame, title: str) -> go.Figure:
+    """Duration per run (bars colored by state) with the median as a dashed line."""
+    frame = runs.dropna(subset=["duration_seconds"]).sort_values("run_after")
+    fig = px.bar(frame, x="run_after", y="duration_seconds", color="state",
+                 color_discrete_map=STATE_COLORS, hover_data=["dag_run_id"], title=title,
+                 labels={"run_after": "run", "duration_seconds": "seconds"})
+    if not frame.empty:
+        median = float(frame["duration_seconds"].median())
+        fig.add_hline(y=median, line_dash="dash", line_color="#1f2933",
+                      annotation_text=f"median {median:.1f} s", annotation_position="top left")
+    return fig
+
+
+def scores_over_time(history: pd.DataFrame) -> go.Figure:
+    """Quality score per layer over time."""
+    fig = px.line(history, x="measured_at", y="score", color="layer", markers=True,
+                  color_discrete_map=LAYER_COLORS, title="Quality score per layer",
+                  labels={"measured_at": "measured", "score": "score (0-100)"})
+    fig.update_yaxes(range=[0, 101])
+    return fig
+
+
+def check_history(history: pd.DataFrame, title: str) -> go.Figure:
+    """Measured value of one check over time, points colored by outcome."""
+    return px.scatter(history, x="measured_at", y="measured_value", color="outcome",
+                      color_discrete_map=STATE_COLORS, title=title,
+                      labels={"measured_at": "measured", "measured_value": "value"})
+
+
+def layer_rows(history: pd.DataFrame) -> go.Figure:
+    """Rows per layer over runs."""
+    return px.line(history, x="started_at", y="rows", color="layer", markers=True,
+                   color_discrete_map=LAYER_COLORS, title="Rows per layer over runs",
+                   labels={"started_at": "run started"})
+
+
+def table_rows(history: pd.DataFrame) -> go.Figure:
+    """Rows per model (table) over runs."""
+    return px.line(history, x="started_at", y="rows", color="model", markers=True,
+                   title="Rows per table over runs", labels={"started_at": "run started"})
+
+
+def funnel(frame: pd.DataFrame) -> go.Figure:
+    """Where each entity's bronze rows went: silver, superseded, rejected by reason."""
+    fig = px.bar(frame, x="rows", y="entity", color="outcome", orientation="h",
+                 title="Bronze rows → silver / superseded / rejected",
+                 color_discrete_map={"silver": "#718096", "superseded": "#cbd5e0"})
+    fig.update_layout(barmode="stack")
+    return fig
+
+
+def latency(history: pd.DataFrame) -> go.Figure:
+    """End-to-end latency and duration per run."""
+    long = history.melt(id_vars=["run_id", "started_at"],
+                        value_vars=["latency_seconds", "duration_seconds"],
+                        var_name="measure", value_name="seconds").dropna(subset=["seconds"])
+    return px.line(long, x="started_at", y="seconds", color="measure", markers=True,
+                   title="Latency (file landed → gold built) and run duration",
+                   labels={"started_at": "run started"})
+
+
+def stage_times(frame: pd.DataFrame) -> go.Figure:
+    """Seconds per stage, stacked per run."""
+    fig = px.bar(frame, x="run_id", y="seconds", color="stage", title="Time per stage",
+                 color_discrete_map=LAYER_COLORS)
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def model_times(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Seconds per model of one run."""
+    frame = frame.sort_values("duration_seconds")
+    return px.bar(frame, x="duration_seconds", y="model", color="layer", orientation="h",
+                  color_discrete_map=LAYER_COLORS, title=title,
+                  labels={"duration_seconds": "seconds"})
+
+
+def daily_viewing(frame: pd.DataFrame) -> go.Figure:
+    """Watch hours per day, stacked by device."""
+    fig = px.area(frame, x="session_date", y="total_watch_hours", color="device",
+                  title="Daily watch hours by device",
+                  labels={"session_date": "day", "total_watch_hours": "watch hours"})
+    return fig
+
+
+def top_content(frame: pd.DataFrame, measure: str, title: str) -> go.Figure:
+    """Horizontal bars of the top titles."""
+    frame = frame.assign(label=frame["title"].fillna(frame["content_id"]))
+    fig = px.bar(frame.iloc[::-1], x=measure, y="label", orientation="h", title=title,
+                 hover_data=["content_id", "content_type"], labels={"label": ""})
+    fig.update_traces(marker_color="#d4a017")
+    return fig
+
+
+def genres(frame: pd.DataFrame) -> go.Figure:
+    """Watch hours per genre, colored by average completion."""
+    return px.bar(frame, x="genre", y="total_watch_hours", color="avg_completion_pct",
+                  color_continuous_scale="YlOrBr", title="Genre performance",
+                  labels={"total_watch_hours": "watch hours", "avg_completion_pct": "avg completion %"})
+
+
+def countries(frame: pd.DataFrame) -> go.Figure:
+    """Watch hours per country."""
+    fig = px.bar(frame.head(20), x="country", y="total_watch_hours", title="Watch hours by country",
+                 hover_data=["sessions", "active_users"], labels={"total_watch_hours": "watch hours"})
+    fig.update_traces(marker_color="#b7791f")
+    return fig
+
+
+def segments(frame: pd.DataFrame) -> go.Figure:
+    """Users per engagement segment."""
+    return px.pie(frame, names="segment", values="users", hole=0.5, title="User segments",
+                  color="segment", color_discrete_map={"heavy": "#b7791f", "regular": "#d4a017",
+                                                       "light": "#f6e05e", "inactive": "#e2e8f0"})

@@ -1,0 +1,33 @@
+"""The operations console's entry point: a router over the pages in console/app_pages/.
+
+Run from the repository root (Streamlit reads .streamlit/config.toml from the
+working directory): `medallion console up`, or
+`streamlit run console/streamlit_app.py`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from console import auth, ui
+from etl.logging import configure
+
+configure()
+st.set_page_config(page_title="Medallion console", page_icon="🥇", layout="wide")
+ui.start_run()
+
+PAGES = [
+    st.Page("app_pages/overview.py", title="Overview", icon="🏠", default=True),
+    st.Page("app_pages/pipelines.py", title="Pipelines", icon="🛠️"),
+    st.Page("app_pages/data_quality.py", title="Data quality", icon="🧪"),
+    st.Page("app_pages/volumes.py", title="Volumes & latency", icon="📦"),
+    st.Page("app_pages/gold_kpis.py", title="Gold KPIs", icon="🏆"),
+]
+
+if auth.can_read():
+    page = st.navigation({"Medallion console": PAGES})
+    ui.sidebar()
+else:
+    page = st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon="🔐",
+                                  url_path="sign-in")])
+page.run()

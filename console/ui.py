@@ -1,0 +1,158 @@
+"""Shared page furniture: loading with plain outage messages, formatting, the sidebar."""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime, timezone
+from typing import Any, Callable, TypeVar
+
+import pandas as pd
+import streamlit as st
+
+from console import auth, data
+from console.airflow_api import AirflowRequestFailed, AirflowUnavailable
+from etl.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_SHOWN = "_console_errors_shown"
+
+STATE_ICONS = {
+    "success": "✅", "failed": "❌", "running": "🏃", "queued": "⏳", "up_for_retry": "🔁",
+    "upstream_failed": "⛔", "skipped": "⏭️", "removed": "🗑️", "scheduled": "🗓️",
+    "restarting": "🔁", "deferred": "💤", "none": "⚪", "pass": "✅", "warn": "⚠️",
+    "fail": "❌", "error": "💥", "loaded": "✅", "rejected": "❌", "skipped_duplicate": "♻️",
+    "ignored": "➖",
+}
+
+
+def start_run() -> None:
+    """Forget which outage messages were shown (called once per run and per fragment run)."""
+    st.session_state[_SHOWN] = set()
+
+
+def load(fn: Callable[..., T], *args, **kwargs) -> T | None:
+    """Call a data or Airflow loader; on an outage say so plainly (once) and return None."""
+    try:
+        return fn(*args, **kwargs)
+    except data.DataUnavailable as exc:
+        _show_once("db", f"🗄️ **Database unavailable.** {exc}", st.error)
+    except AirflowUnavailable as exc:
+        _show_once("airflow", f"🌀 **Airflow unavailable.** {exc} "
+                              "The database views below still work.", st.warning)
+    except AirflowRequestFailed as exc:
+        _show_once(f"airflow:{exc}", f"🌀 **Airflow refused the request.** {exc}", st.error)
+    return None
+
+
+def _show_once(key: str, message: str, show: Callable[[str], Any]) -> None:
+    shown = st.session_state.setdefault(_SHOWN, set())
+    if key not in shown:
+        shown.add(key)
+        show(message)
+    log.warning("%s", message)
+
+
+def icon(state: str | None) -> str:
+    """An emoji for a run, task, check or file state."""
+    return STATE_ICONS.get((state or "none").lower(), "•")
+
+
+def with_icon(state: str | None) -> str:
+    """'✅ success' for a state."""
+    return f"{icon(state)} {state or 'none'}"
+
+
+# ------------------------------------------------------------------ formatting
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or \
+        (not isinstance(value, (str, dict, list)) and pd.isna(value))
+
+
+def fmt_int(value) -> str:
+    """1,234 or an en dash."""
+    return "–" if _missing(value) else f"{int(value):,}"
+
+
+def fmt_num(value, digits: int = 1, suffix: str = "") -> str:
+    """1,234.5 (with a suffix) or an en dash."""
+    return "–" if _missing(value) else f"{float(value):,.{digits}f}{suffix}"
+
+
+def fmt_duration(seconds) -> str:
+    """'2 h 05 min', '3 min 07 s', '4.2 s' or an en dash."""
+    if _missing(seconds):
+        return "–"
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    return f"{hours // 24} d {hours % 24} h"
+
+
+def fmt_ago(moment) -> str:
+    """'5 min ago' for a UTC timestamp, or an en dash."""
+    if _missing(moment):
+        return "–"
+    moment = pd.Timestamp(moment)
+    if moment.tzinfo is None:
+        moment = moment.tz_localize("UTC")
+    delta = (datetime.now(timezone.utc) - moment.to_pydatetime()).total_seconds()
+    if delta < 0:
+        return "just now"
+    return f"{fmt_duration(delta)} ago"
+
+
+def fmt_time(moment) -> str:
+    """'2026-11-26 17:55 UTC' or an en dash."""
+    if _missing(moment):
+        return "–"
+    moment = pd.Timestamp(moment)
+    if moment.tzinfo is None:
+        moment = moment.tz_localize("UTC")
+    return moment.tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+
+# ------------------------------------------------------------------ charts and tables
+
+def chart(fig, key: str | None = None) -> None:
+    """A plotly figure in the house layout."""
+    fig.update_layout(template="plotly_white", margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"orientation": "h", "y": -0.2}, height=340,
+                      font={"family": "sans-serif"})
+    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+
+
+def table(frame: pd.DataFrame, **kwargs) -> None:
+    """A dataframe without its index."""
+    st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
+
+
+def empty(message: str) -> None:
+    """A plain note for a section with no data yet."""
+    st.info(f"ℹ️ {message}")
+
+
+# ------------------------------------------------------------------ sidebar
+
+def sidebar() -> None:
+    """Refresh, sign-in and where the console points (never a secret)."""
+    settings = get_settings()
+    with st.sidebar:
+        if st.button("🔄 Refresh data", width="stretch"):
+            data.clear_caches()
+            st.rerun()
+        st.caption(f"Database `{settings.postgres_host}:{settings.postgres_port}/"
+                   f"{settings.postgres_db}` · Airflow `{settings.airflow_api_url}`")
+        st.divider()
+        st.markdown("**Operator sign-in**")
+        st.caption("Needed for trigger, pause and clear.")
+        auth.sign_in_form("sidebar_sign_in")
