@@ -305,6 +305,11 @@ def _pick(values, cum, x: float):
     return values[-1]
 
 
+def _nth(variants, count: int):
+    """The count-th (1-based) variant, cycling, so every variant appears once there are enough."""
+    return variants[(count - 1) % len(variants)]
+
+
 def _coprime_step(n: int) -> int:
     """A multiplier coprime to n, to permute 0..n-1 (popularity rank -> id)."""
     step = max(1, int(n * 0.6180339887)) | 1
@@ -457,17 +462,17 @@ def iter_users(plan: _Plan, dirt: dict[str, int]) -> Iterator[tuple[str, str]]:
                 yield ("base", ",".join(("" if rnd() < 0.5 else "   ", email, name, country,
                                          signup, tier, birth, updated_at)))
             elif kind == "invalid_email":
-                email = _BAD_EMAILS[int(rnd() * len(_BAD_EMAILS))].format(a=a)
+                email = _nth(_BAD_EMAILS, dirt[kind]).format(a=a)
                 if "," in email or '"' in email:
                     email = _csv_quote(email)
             elif kind == "invalid_signup_date":
-                signup = _BAD_DATES[int(rnd() * len(_BAD_DATES))]
+                signup = _nth(_BAD_DATES, dirt[kind])
             elif kind == "invalid_country":
-                country = _BAD_COUNTRIES[int(rnd() * len(_BAD_COUNTRIES))]
+                country = _nth(_BAD_COUNTRIES, dirt[kind])
             elif kind == "invalid_birth_year":
-                birth = _BAD_BIRTH_YEARS[int(rnd() * len(_BAD_BIRTH_YEARS))]
+                birth = _nth(_BAD_BIRTH_YEARS, dirt[kind])
             elif kind == "unknown_tier":
-                tier = _BAD_TIERS[int(rnd() * len(_BAD_TIERS))]
+                tier = _nth(_BAD_TIERS, dirt[kind])
             elif kind == "whitespace_case_noise":
                 uid = f" {uid}\t" if rnd() < 0.5 else f"  {uid}"
                 local, domain = email.split("@")
@@ -602,7 +607,7 @@ def iter_content(plan: _Plan, dirt: dict[str, int],
             kind = cadence.next_kind()
             dirt[kind] = dirt.get(kind, 0) + 1
             if kind == "missing_key":
-                bad = dict(missing_key_docs[int(rnd() * len(missing_key_docs))])
+                bad = dict(_nth(missing_key_docs, dirt[kind]))
                 bad["duration_min"] = duration
                 yield ("jsonl" if rnd() < 0.3 else "array", bad)
             else:
@@ -740,7 +745,7 @@ def iter_sessions(plan: _Plan, durations: array, dirt: dict[str, int],
                 if kind == "missing_key":
                     bad[0] = "" if rnd() < 0.6 else "  "
                 elif kind == "invalid_timestamp":
-                    value = _BAD_TIMESTAMPS[int(rnd() * len(_BAD_TIMESTAMPS))].format(d=start_s[:10])
+                    value = _nth(_BAD_TIMESTAMPS, dirt[kind]).format(d=start_s[:10])
                     if rnd() < 0.25 and end_s:
                         bad[4] = value
                     else:
@@ -750,7 +755,7 @@ def iter_sessions(plan: _Plan, durations: array, dirt: dict[str, int],
                         bad[4], bad[5] = "", ""
                     else:
                         bad[4] = bad[4] or clock.fmt(end_ts)
-                        bad[5] = _BAD_MEASURES[int(rnd() * len(_BAD_MEASURES))]
+                        bad[5] = _nth(_BAD_MEASURES, dirt[kind])
                 elif kind == "negative_duration":
                     if rnd() < 0.5:
                         bad[5] = -watch
@@ -813,7 +818,7 @@ def iter_sessions(plan: _Plan, durations: array, dirt: dict[str, int],
                 fields[5] = ""
                 fields[7] = True
             elif kind == "unknown_device":
-                dev = _DEVICE_OTHER[int(rnd() * len(_DEVICE_OTHER))]
+                dev = _nth(_DEVICE_OTHER, dirt[kind])
                 fields[6] = _csv_quote(dev) if " " in dev else dev
             _count_survivor(stats, fields, hour)
             if len(ring) < ring_size:
