@@ -73,20 +73,26 @@ def airflow_run_id(dag_id: str, dag_run_id: str) -> str:
     return f"{dag_id}:{dag_run_id}"
 
 
+def _total(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, dict):  # rows per table, or per layer then table
+        parts = [t for t in (_total(v) for v in value.values()) if t is not None]
+        return sum(parts) if parts else None
+    return None
+
+
 def rows_of(report: Any) -> int | None:
     """Rows a step's report says it wrote (IngestReport.rows_loaded, TransformReport.rows, ...)."""
     if report is None:
         return None
     for name in ("rows_loaded", "rows", "total_rows", "row_count", "rows_written"):
         value = report.get(name) if isinstance(report, dict) else getattr(report, name, None)
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, int):
-            return value
-        if isinstance(value, dict):  # e.g. rows per model
-            numbers = [v for v in value.values() if isinstance(v, int) and not isinstance(v, bool)]
-            if numbers:
-                return sum(numbers)
+        total = _total(value)
+        if total is not None:
+            return total
     return None
 
 

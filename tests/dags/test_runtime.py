@@ -1,0 +1,26 @@
+"""Airflow Variables over settings, as the tasks see them."""
+
+from __future__ import annotations
+
+from dags.common.runtime import apply_variables, raw_dir_param
+from etl.settings import Settings
+
+
+def test_variables_win_when_set():
+    base = Settings(bronze_batch_size=1000, silver_batch_size=5000, enable_data_quality_checks=True)
+    got = apply_variables(base, {"bronze_batch_size": "250", "silver_batch_size": None,
+                                 "enable_data_quality_checks": "False", "unrelated": "x"})
+    assert got.bronze_batch_size == 250
+    assert got.silver_batch_size == 5000
+    assert got.enable_data_quality_checks is False
+
+
+def test_no_variables_keep_the_settings():
+    base = Settings()
+    assert apply_variables(base, {"bronze_batch_size": None, "silver_batch_size": ""}) is base
+
+
+def test_empty_raw_dir_param_means_the_settings():
+    assert raw_dir_param({"raw_dir": None}) is None
+    assert raw_dir_param({"raw_dir": ""}) is None
+    assert str(raw_dir_param({"raw_dir": "/data/raw"})) == "/data/raw"
