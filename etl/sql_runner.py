@@ -149,8 +149,9 @@ def load_model(path: Path, layer: str) -> Model:
     return Model(name, layer, path, sql, frozenset(depends), tuple(builds))
 
 
-def discover(layers: tuple[str, ...] = LAYERS, sql_dir: Path = SQL_DIR) -> list[Model]:
+def discover(layers: tuple[str, ...] = LAYERS, sql_dir: Path | None = None) -> list[Model]:
     """Every model of the given layers (files starting with `_` are not models)."""
+    sql_dir = sql_dir or SQL_DIR
     models = []
     for layer in layers:
         if layer not in LAYERS:

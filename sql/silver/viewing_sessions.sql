@@ -129,7 +129,9 @@ select
     watch_seconds,
     case when silver.ascii_lower(device) in ('mobile', 'tv', 'web', 'tablet')
          then silver.ascii_lower(device) else 'other' end,
-    least(100, watch_seconds * 100.0 / (duration_min * 60))::double precision,
+    -- least() ignores nulls: an unknown duration must stay null, not become 100.
+    case when duration_min is not null
+         then least(100, watch_seconds * 100.0 / (duration_min * 60))::double precision end,
     ingestion_id, source_file, source_row
 from viewing_sessions_staged
 where outcome = 'silver';

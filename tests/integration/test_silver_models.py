@@ -1,0 +1,234 @@
+"""Silver models on real PostgreSQL: rejection reasons and their order, latest version wins
+(file byte order, ingestion, row; updated_at for users and content, ties to the later row),
+watch_seconds derivation, device mapping, completion_pct, and the rejected tables' rows."""
+
+from __future__ import annotations
+
+from test_transform_support import fetch, load_bronze
+
+from etl.transform import build_silver
+
+T0 = "2024-03-01T20:00:00Z"
+T1 = "2024-03-01T21:00:00Z"
+
+
+def _reference_data(settings):
+    load_bronze(settings, "users", "users.csv", [{"user_id": "u1"}, {"user_id": "u2"}])
+    load_bronze(settings, "content", "content.json", [
+        {"content_id": "c1", "duration_min": 100}, {"content_id": "c2"}])
+
+
+def _session(session_id, **over):
+    row = {"session_id": session_id, "user_id": "u1", "content_id": "c1", "started_at": T0,
+           "ended_at": "", "watch_seconds": "600", "device": "tv"}
+    row.update(over)
+    return row
+
+
+def _outcomes(settings) -> dict:
+    """source_row -> 'silver' or the rejection reason."""
+    out = {r["source_row"]: "silver" for r in
+           fetch(settings, "select source_row from silver.viewing_sessions")}
+    for r in fetch(settings, "select source_row, reason from silver.viewing_sessions_rejected"):
+        assert r["source_row"] not in out
+        out[r["source_row"]] = r["reason"]
+    return out
+
+
+def test_each_session_rejection_reason(medallion_db):
+    _reference_data(medallion_db)
+    rows = [
+        (_session(""), "missing_key"),
+        (_session(" \t"), "missing_key"),
+        (_session("a1", started_at="now"), "invalid_timestamp"),
+        (_session("a2", started_at=""), "invalid_timestamp"),
+        (_session("a3", ended_at="infinity"), "invalid_timestamp"),
+        (_session("a4", ended_at="2024-03-01T24:00:00Z"), "invalid_timestamp"),
+        (_session("b1", watch_seconds="abc"), "invalid_measure"),
+        (_session("b2", watch_seconds="1.5"), "invalid_measure"),
+        (_session("b3", watch_seconds="", ended_at=""), "invalid_measure"),
+        (_session("b4", watch_seconds="NaN", ended_at=T1), "invalid_measure"),
+        (_session("c1", watch_seconds="-1"), "negative_duration"),
+        (_session("c2", ended_at="2024-03-01T19:59:59Z"), "negative_duration"),
+        (_session("c3", watch_seconds="", ended_at="2024-03-01T19:00:00Z"), "negative_duration"),
+        (_session("d1", user_id=""), "orphan_user"),
+        (_session("d2", user_id="u9"), "orphan_user"),
+        (_session("e1", content_id=""), "orphan_content"),
+        (_session("e2", content_id="c9"), "orphan_content"),
+        (_session("f1", user_id=" u2 ", content_id="\tc2", watch_seconds="0"), "silver"),
+        (_session("f2", ended_at=T0, watch_seconds=""), "silver"),    # zero-length session
+    ]
+    load_bronze(medallion_db, "viewing_sessions", "viewing_sessions.csv", [r for r, _ in rows])
+    build_silver()
+    assert _outcomes(medallion_db) == {i: reason for i, (_, reason) in enumerate(rows, 1)}
+
+
+def test_rejection_reasons_apply_in_the_contract_order(medallion_db):
+    _reference_data(medallion_db)
+    rows = [
+        # every defect at once: an empty key wins
+        (_session("", started_at="now", watch_seconds="x", user_id="", content_id=""),
+         "missing_key"),
+        (_session("o1", started_at="now", watch_seconds="x", user_id="u9", content_id="c9"),
+         "invalid_timestamp"),
+        (_session("o2", ended_at="epoch", watch_seconds="", user_id="u9"), "invalid_timestamp"),
+        (_session("o3", watch_seconds="x", ended_at="2024-03-01T19:00:00Z", user_id="u9"),
+         "invalid_measure"),
+        (_session("o4", watch_seconds="-5", user_id="u9", content_id="c9"), "negative_duration"),
+        (_session("o5", ended_at="2024-03-01T19:00:00Z", user_id="", content_id=""),
+         "negative_duration"),
+        (_session("o6", user_id="u9", content_id="c9"), "orphan_user"),
+        (_session("o7", content_id="c9"), "orphan_content"),
+    ]
+    load_bronze(medallion_db, "viewing_sessions", "viewing_sessions.csv", [r for r, _ in rows])
+    build_silver()
+    assert _outcomes(medallion_db) == {i: reason for i, (_, reason) in enumerate(rows, 1)}
+
+
+def test_rejected_rows_keep_reason_reference_and_raw_record(medallion_db):
+    _reference_data(medallion_db)
+    load_bronze(medallion_db, "viewing_sessions", "sub/viewing_sessions.csv",
+                [_session(" s1 ", started_at=" now ", device=" Smart TV ")])
+    build_silver()
+    rows = fetch(medallion_db, "select r.*, l.status from silver.viewing_sessions_rejected r "
+                               "join ops.ingestion_log l using (ingestion_id)")
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["session_id"], row["reason"], row["source_file"], row["source_row"],
+            row["status"]) == ("s1", "invalid_timestamp", "sub/viewing_sessions.csv", 1, "loaded")
+    assert row["raw_record"] == {  # exactly as it arrived, untrimmed
+        "session_id": " s1 ", "user_id": "u1", "content_id": "c1", "started_at": " now ",
+        "ended_at": "", "watch_seconds": "600", "device": " Smart TV "}
+
+
+def test_watch_seconds_device_and_completion(medallion_db):
+    _reference_data(medallion_db)
+    rows = [
+        _session("w1", ended_at="2024-03-01T20:30:30.500Z", watch_seconds=""),   # 1830 s
+        _session("w2", ended_at="2024-03-01T20:00:00.999999Z", watch_seconds=""),  # 0 s
+        _session("w3", ended_at="2024-03-01T22:00:00+01:00", watch_seconds=""),   # 3600 s
+        _session("w4", ended_at=T1, watch_seconds="100"),    # given value wins
+        _session("w5", watch_seconds="12000"),               # capped at 100 %
+        _session("w6", content_id="c2"),                     # no duration: null
+        _session("w7", device=" MOBILE "), _session("w8", device="Web"),
+        _session("w9", device="tablet"), _session("w10", device="Smart TV"),
+        _session("w11", device=""), _session("w12", device="TV\r\n"),
+        _session("w13", device="ＴＶ"),
+    ]
+    load_bronze(medallion_db, "viewing_sessions", "viewing_sessions.csv", rows)
+    build_silver()
+    got = {r["session_id"]: r for r in fetch(medallion_db, "select * from silver.viewing_sessions")}
+    assert [got[f"w{i}"]["watch_seconds"] for i in range(1, 6)] == [1830, 0, 3600, 100, 12000]
+    assert got["w1"]["completion_pct"] == 1830 * 100 / 6000
+    assert got["w5"]["completion_pct"] == 100
+    assert got["w6"]["completion_pct"] is None
+    assert [got[f"w{i}"]["device"] for i in range(7, 14)] == [
+        "mobile", "web", "tablet", "other", "other", "tv", "other"]
+
+
+def test_later_session_row_wins_by_file_byte_order_then_ingestion_then_row(medallion_db):
+    _reference_data(medallion_db)
+    # Byte order (COLLATE "C"): 'B...' < 'b...', although 'B' was ingested later and a
+    # linguistic collation would put 'b' first.
+    load_bronze(medallion_db, "viewing_sessions", "sessions/viewing_sessions_b.csv", [
+        _session("s1", device="tv"), _session("s2", device="tv")])
+    load_bronze(medallion_db, "viewing_sessions", "sessions/viewing_sessions_B.csv", [
+        _session("s1", device="web"), _session("s2", device="web"), _session("s3", device="web")])
+    # The same path twice (bytes changed): the later ingestion is later.
+    load_bronze(medallion_db, "viewing_sessions", "viewing_sessions.csv", [
+        _session("s3", device="mobile"), _session("s4", device="mobile")])
+    load_bronze(medallion_db, "viewing_sessions", "viewing_sessions.csv", [
+        _session("s4", device="tablet"), _session("s5", device="mobile"),
+        _session("s5", device="tablet")])     # and within a file the later row wins
+    build_silver()
+    got = {r["session_id"]: (r["device"], r["source_file"]) for r in
+           fetch(medallion_db, "select * from silver.viewing_sessions")}
+    assert got["s1"] == ("tv", "sessions/viewing_sessions_b.csv")
+    assert got["s2"] == ("tv", "sessions/viewing_sessions_b.csv")
+    assert got["s3"][0] == "mobile"    # 'viewing_sessions.csv' > 'sessions/...' in byte order
+    assert got["s4"][0] == "tablet"
+    assert got["s5"][0] == "tablet"
+
+
+def test_the_survivor_is_validated_not_the_best_row(medallion_db):
+    _reference_data(medallion_db)
+    load_bronze(medallion_db, "viewing_sessions", "viewing_sessions.csv", [
+        _session("s1", started_at="now"), _session("s1"),            # later valid row wins
+        _session("s2"), _session("s2", started_at="now"),            # later invalid row wins
+    ])
+    build_silver()
+    assert _outcomes(medallion_db) == {2: "silver", 4: "invalid_timestamp"}
+    acc = fetch(medallion_db, "select * from ops.entity_accounting where entity = 'viewing_sessions'")
+    assert (acc[0]["bronze_rows"], acc[0]["silver_rows"], acc[0]["superseded_rows"],
+            acc[0]["rejected_rows"]) == (4, 1, 2, 1)
+
+
+def test_users_latest_by_updated_at_with_ties_to_the_later_row(medallion_db):
+    load_bronze(medallion_db, "users", "users_a.csv", [
+        # u1: the greatest updated_at wins even from an earlier row
+        {"user_id": "u1", "subscription_tier": "premium", "updated_at": "2024-03-01T00:00:00Z"},
+        {"user_id": "u1", "subscription_tier": "free", "updated_at": "2024-02-01T00:00:00Z"},
+        # u2: an equal instant (another offset) is a tie: the later row wins
+        {"user_id": "u2", "subscription_tier": "basic", "updated_at": "2024-01-01T00:00:00Z"},
+        {"user_id": "u2", "subscription_tier": "premium", "updated_at": "2024-01-01T02:00:00+02:00"},
+        # u3: an invalid or empty updated_at counts as the oldest
+        {"user_id": "u3", "subscription_tier": "basic", "updated_at": "1990-01-01T00:00:00Z"},
+        {"user_id": "u3", "subscription_tier": "premium", "updated_at": "now"},
+        {"user_id": "u3", "subscription_tier": "standard", "updated_at": ""},
+        # u4: all invalid: the later row wins
+        {"user_id": "u4", "subscription_tier": "basic", "updated_at": "infinity"},
+        {"user_id": "u4", "subscription_tier": "premium", "updated_at": ""},
+    ])
+    load_bronze(medallion_db, "users", "users_b.csv", [
+        # u5: a tie across files goes to the later file
+        {"user_id": "u5", "subscription_tier": "premium", "updated_at": "2024-01-01T00:00:00Z"},
+    ])
+    load_bronze(medallion_db, "users", "users_a.csv", [
+        {"user_id": "u5", "subscription_tier": "basic", "updated_at": "2024-01-01T00:00:00Z"},
+        # u6: same path ingested again later: a tie goes to the later ingestion
+        {"user_id": "u6", "subscription_tier": "basic", "updated_at": "2024-01-01T00:00:00Z"},
+    ])
+    load_bronze(medallion_db, "users", "users_a.csv", [
+        {"user_id": "u6", "subscription_tier": "premium", "updated_at": "2024-01-01T00:00:00Z"},
+        {"user_id": "", "subscription_tier": "premium"},
+        {"user_id": "\t", "subscription_tier": "premium"},
+    ])
+    build_silver()
+    got = {r["user_id"]: r["subscription_tier"] for r in fetch(medallion_db, "select * from silver.users")}
+    assert got == {"u1": "premium", "u2": "premium", "u3": "basic", "u4": "premium",
+                   "u5": "premium", "u6": "premium"}
+    rejected = fetch(medallion_db, "select user_id, reason from silver.users_rejected")
+    assert rejected == [{"user_id": None, "reason": "missing_key"}] * 2
+    acc = fetch(medallion_db, "select * from ops.entity_accounting where entity = 'users'")[0]
+    assert (acc["bronze_rows"], acc["silver_rows"], acc["superseded_rows"], acc["rejected_rows"],
+            acc["rejected_by_reason"]) == (15, 6, 7, 2, {"missing_key": 2})
+
+
+def test_content_latest_by_updated_at_then_later_row(medallion_db):
+    load_bronze(medallion_db, "content", "content.json", [
+        {"content_id": "a", "title": "newest", "updated_at": "2024-03-01T00:00:00Z"},
+        {"content_id": "a", "title": "older", "updated_at": "2024-02-01T00:00:00Z"},
+        {"content_id": "b", "title": "first", "updated_at": "2024-01-01T00:00:00Z"},
+        {"content_id": "b", "title": "tie, later", "updated_at": "2024-01-01 00:00:00"},
+        {"content_id": "c", "title": "valid", "updated_at": "2024-01-01T00:00:00Z"},
+        {"content_id": "c", "title": "invalid", "updated_at": "2024-01-01T24:00:00Z"},
+        {"content_id": "d", "title": "valid", "updated_at": "2024-01-01T00:00:00Z"},
+        {"content_id": "d", "title": "not a string", "updated_at": 1704067200},
+        {"content_id": "e", "title": "none", "genres": ["old"]},
+        {"content_id": "e", "title": "none, later", "genres": ["new", "newer"]},
+    ])
+    build_silver()
+    got = {r["content_id"]: r["title"] for r in fetch(medallion_db, "select * from silver.content")}
+    assert got == {"a": "newest", "b": "tie, later", "c": "valid", "d": "valid", "e": "none, later"}
+    genres = fetch(medallion_db, "select genre, ordinal from silver.content_genres "
+                                 "where content_id = 'e' order by ordinal")
+    assert genres == [{"genre": "new", "ordinal": 1}, {"genre": "newer", "ordinal": 2}]
+
+
+def test_missing_keys_are_never_deduplicated(medallion_db):
+    _reference_data(medallion_db)
+    load_bronze(medallion_db, "viewing_sessions", "viewing_sessions.csv",
+                [_session(""), _session(""), _session(" ")])
+    build_silver()
+    assert fetch(medallion_db, "select count(*) as n from silver.viewing_sessions_rejected "
+                               "where reason = 'missing_key'") == [{"n": 3}]
