@@ -105,8 +105,10 @@ class _Text:
                     detail = f"{exc.msg} at {self.where(exc.pos)}"
                 else:
                     detail = f"{exc} (document starting at {self.where()})"
-                if isinstance(exc, stdjson.JSONDecodeError) and exc.pos >= len(self.buf):
-                    detail = f"truncated: the file ends inside document {number} ({self.where()})"
+                if isinstance(exc, stdjson.JSONDecodeError) and (
+                        exc.pos >= len(self.buf.rstrip(_WS)) or exc.msg.startswith("Unterminated")):
+                    detail = (f"truncated: the file ends inside document {number} (it starts at {self.where()}; "
+                              f"{exc.msg} at {self.where(exc.pos)})")
                 raise JsonFormatError(f"document {number}: {detail}") from None
             text = self.buf[self.pos:end]
             self.pos = end
