@@ -251,7 +251,7 @@ def _scan(layer: str, files: list[Path], settings: Settings) -> tuple[list[Check
 
 # ------------------------------------------------------------------ scoring and persistence
 
-def score(checks: list[CheckResult]) -> float | None:
+def score(checks) -> float | None:
     """100 × Σ weight × credit / Σ weight over evaluated checks (pass 1, warn 0.5, fail 0)."""
     evaluated = [c for c in checks if c.outcome in CREDIT]
     total = sum(c.weight for c in evaluated)
@@ -260,7 +260,8 @@ def score(checks: list[CheckResult]) -> float | None:
     return 100.0 * sum(c.weight * CREDIT[c.outcome] for c in evaluated) / total
 
 
-def count_outcomes(checks: list[CheckResult]) -> dict[str, int]:
+def count_outcomes(checks) -> dict[str, int]:
+    """How many checks had each outcome, and the total."""
     counts = {"total": len(checks), "pass": 0, "warn": 0, "fail": 0, "error": 0}
     for c in checks:
         counts[c.outcome] += 1
@@ -271,9 +272,17 @@ def _json_row(row: dict) -> Jsonb:
     return Jsonb(json.loads(json.dumps(row, default=str)))
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    outcome: str
+    weight: float
+    critical: bool
+
+
 def _persist(result: LayerResult, tables: list[str], publish_score: bool,
-             settings: Settings) -> None:
-    """Replace this run's results for these tables (retries stay idempotent), add the score."""
+             settings: Settings) -> tuple[float | None, dict[str, int]] | None:
+    """Replace this run's results for these tables (a retry stays idempotent) and, unless
+    the scan failed, upsert the layer's score; returns (score, counts) when published."""
     with db.transaction(settings) as conn:
         conn.execute(
             "delete from ops.dq_check_results where run_id = %s and layer = %s "
@@ -297,21 +306,34 @@ def _persist(result: LayerResult, tables: list[str], publish_score: bool,
                     "values (%s, %s, %s)",
                     (result_id, number, _json_row(row)),
                 )
-        if publish_score:
-            c = result.counts
-            conn.execute(
-                """insert into ops.dq_scores
-                       (run_id, layer, score, measured_at, checks_total, checks_pass,
-                        checks_warn, checks_fail, critical_failures)
-                   values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-                   on conflict (run_id, layer) do update set
-                       score = excluded.score, measured_at = excluded.measured_at,
-                       checks_total = excluded.checks_total, checks_pass = excluded.checks_pass,
-                       checks_warn = excluded.checks_warn, checks_fail = excluded.checks_fail,
-                       critical_failures = excluded.critical_failures""",
-                (result.run_id, result.layer, result.score, result.measured_at, c["total"],
-                 c["pass"], c["warn"], c["fail"], len(result.critical_failures)),
+        if not publish_score:
+            return None
+        # One score per layer and run: over every check of this run and layer, so that
+        # scans of table subsets (the bronze DAGs) add up to the layer's score.
+        persisted = [
+            _Outcome(outcome, weight, critical)
+            for outcome, weight, critical in conn.execute(
+                "select outcome, weight, is_critical from ops.dq_check_results "
+                "where run_id = %s and layer = %s",
+                (result.run_id, result.layer),
             )
+        ]
+        layer_score, counts = score(persisted), count_outcomes(persisted)
+        critical = sum(1 for c in persisted if c.critical and c.outcome in ("fail", "error"))
+        conn.execute(
+            """insert into ops.dq_scores
+                   (run_id, layer, score, measured_at, checks_total, checks_pass,
+                    checks_warn, checks_fail, critical_failures)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+               on conflict (run_id, layer) do update set
+                   score = excluded.score, measured_at = excluded.measured_at,
+                   checks_total = excluded.checks_total, checks_pass = excluded.checks_pass,
+                   checks_warn = excluded.checks_warn, checks_fail = excluded.checks_fail,
+                   critical_failures = excluded.critical_failures""",
+            (result.run_id, result.layer, layer_score, result.measured_at, counts["total"],
+             counts["pass"], counts["warn"], counts["fail"], critical),
+        )
+        return layer_score, counts
 
 
 def new_run_id() -> str:
@@ -345,7 +367,9 @@ def run_checks(layer: str, *, run_id: str | None = None, tables: list[str] | Non
     )
     if not error and result.score is None:
         error = "no check was evaluated"
-    _persist(result, scanned_tables, publish_score=error is None, settings=settings)
+    published = _persist(result, scanned_tables, publish_score=error is None, settings=settings)
+    if published is not None:
+        result.score, result.counts = published
 
     if error:
         raise QualityScanError(
