@@ -116,7 +116,7 @@ def _register_one(conn: psycopg.Connection, f: RawFile, run_id: str | None) -> F
         log.warning("rejected %s", message)
         return FileResult(f.source_file, f.entity, "rejected", 0, found.encoding, message, iid)
     registry.enqueue(conn, f, found.sha256, found.encoding, run_id)
-    return FileResult(f.source_file, f.entity, "pending", 0, found.encoding)
+    return FileResult(f.source_file, f.entity, "pending", 0, found.encoding, sha256=found.sha256)
 
 
 def register_files(raw_dir: Path | None = None, *, run_id: str | None = None,
@@ -350,4 +350,20 @@ def ingest(raw_dir: Path | None = None, *, run_id: str | None = None, settings: 
                     results[f.source_file] = f
                 else:
                     extra.append(f)  # queued by an earlier registration
+        for name, result in results.items():
+            if result.status == "pending":  # another loader took it: report what became of it
+                results[name] = _outcome(settings, result)
     return IngestReport(files=list(results.values()) + extra)
+
+
+def _outcome(settings: Settings, pending: FileResult) -> FileResult:
+    """The settled state of a file another process loaded or rejected meanwhile."""
+    def look() -> registry.LogEntry | None:
+        with db.connect(settings, autocommit=True) as conn:
+            return registry.settled(conn, pending.source_file, pending.sha256 or "")
+    prior = with_retries(look, f"checking {pending.source_file}")
+    if prior is None:
+        return pending
+    status = "skipped_duplicate" if prior.status == "loaded" else prior.status
+    return FileResult(pending.source_file, pending.entity, status, 0, prior.encoding, prior.error,
+                      prior.ingestion_id, pending.sha256)

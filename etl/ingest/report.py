@@ -17,6 +17,7 @@ class FileResult:
     encoding: str | None = None
     error: str | None = None
     ingestion_id: int | None = None
+    sha256: str | None = None
 
 
 @dataclass
