@@ -154,7 +154,7 @@ def clear_failed(client, actor: str, dag_id: str, dag_run_id: str) -> ActionResu
     """Clear the failed tasks of one run so Airflow retries them, audit it."""
     target = f"{dag_id}/{dag_run_id}"
     try:
-        cleared = client.clear_failed(dag_id, dag_run_id)
+        cleared = sorted(client.clear_failed(dag_id, dag_run_id))
     except (AirflowUnavailable, AirflowRequestFailed) as exc:
         return _audit(actor, "clear_failed", target, {}, False, "failure", str(exc))
     if not cleared:

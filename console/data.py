@@ -604,6 +604,17 @@ def filter_check_results(results: pd.DataFrame, layers=None, tables=None, outcom
     return results[mask]
 
 
+def checks_for_review(results: pd.DataFrame) -> pd.DataFrame:
+    """Check results worst first (error, fail, warn, pass; critical first), with a `label`."""
+    rank = {"error": 0, "fail": 1, "warn": 2, "pass": 3}
+    ordered = results.assign(
+        label=results["table_name"] + " · " + results["check_name"],
+        _rank=results["outcome"].map(rank).fillna(4),
+        _critical=~results["is_critical"].fillna(False).astype(bool),
+    ).sort_values(["_rank", "_critical", "label"])
+    return ordered.drop(columns=["_rank", "_critical"]).reset_index(drop=True)
+
+
 def check_history(table_name: str, check_name: str, limit: int = 200) -> pd.DataFrame:
     """Every recorded result of one check, newest first."""
     return _read("dq_check_history", table_name=table_name, check_name=check_name, limit=limit)
@@ -786,12 +797,13 @@ def _as_dict(value) -> dict:
 
 
 __all__ = [
-    "DataUnavailable", "KpiFilter", "LAYERS", "accounting_funnel", "accounting_summary", "check_history",
-    "clear_caches", "country_insights", "current_check_results", "daily_viewing", "date_bounds",
-    "failed_rows", "filter_check_results", "filter_options", "genre_performance",
-    "gold_freshness", "ingestion_log", "ingestion_status_counts", "kpi_tiles",
-    "latency_history", "latest_latency", "latest_layer_rows", "latest_runs_per_dag",
-    "latest_scores", "layer_rows_history", "model_run_ids", "models_of_run", "needs_attention",
-    "ping", "recent_actions", "recent_runs", "record_action", "scores_history", "stage_times",
+    "DataUnavailable", "KpiFilter", "LAYERS", "accounting_funnel", "accounting_summary",
+    "check_history", "checks_for_review", "clear_caches", "country_insights",
+    "current_check_results", "daily_viewing", "date_bounds", "failed_rows",
+    "filter_check_results", "filter_options", "genre_performance", "gold_freshness",
+    "ingestion_log", "ingestion_status_counts", "kpi_tiles", "latency_history",
+    "latest_latency", "latest_layer_rows", "latest_runs_per_dag", "latest_scores",
+    "layer_rows_history", "model_run_ids", "models_of_run", "needs_attention", "ping",
+    "recent_actions", "recent_runs", "record_action", "scores_history", "stage_times",
     "table_rows_history", "top_content", "user_segments",
 ]

@@ -42,12 +42,9 @@ if results is not None and not results.empty:
              height=320)
 
     st.subheader("A check's history")
-    options = shown if not shown.empty else results
-    labels = (options["table_name"] + " · " + options["check_name"]).tolist()
-    failing_first = sorted(range(len(labels)),
-                           key=lambda i: (options.iloc[i]["outcome"] == "pass", labels[i]))
-    choice = st.selectbox("Check", [labels[i] for i in failing_first], key="dq_check")
-    picked = options.iloc[labels.index(choice)]
+    options = data.checks_for_review(shown if not shown.empty else results)
+    choice = st.selectbox("Check", options["label"].tolist(), key="dq_check")
+    picked = options[options["label"] == choice].iloc[0]
     check_runs = ui.load(data.check_history, picked["table_name"], picked["check_name"])
     if check_runs is not None and not check_runs.empty:
         left, right = st.columns([3, 2])

@@ -79,7 +79,7 @@ def _log(dag_id: str, run_id: str, tasks: list[dict]) -> None:
     task_id = left.selectbox("Task", task_ids, key="log_task")
     task = next(t for t in tasks if t["task_id"] == task_id)
     tries = list(range(max(task["try_number"], 1), 0, -1))
-    try_number = right.selectbox("Try", tries, key="log_try")
+    try_number = right.selectbox("Try", tries, key=f"log_try_{task_id}")
     text = ui.load(client.log_tail, dag_id, run_id, task_id, try_number, 100, task["map_index"])
     if text is not None:
         st.code(text or "(empty log)", language="log")

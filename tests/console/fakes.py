@@ -17,6 +17,7 @@ class FakeAirflow:
     def __init__(self) -> None:
         self.down = False
         self.refuse = False
+        self.refuse_actions = False  # reads work, state changes answer 409
         self.calls: list[tuple] = []
         self.paused = {dag_id: dag_id == "dag_1_dw_layers_generator" for dag_id in DAG_IDS}
         self.runs = {dag_id: [self._run(dag_id, i) for i in range(5)] for dag_id in DAG_IDS}
@@ -35,7 +36,7 @@ class FakeAirflow:
         if self.down:
             raise AirflowUnavailable("Airflow at http://fake:8080 is unreachable: connection refused. "
                                      "Start it with `medallion airflow up`, or set AIRFLOW_API_URL.")
-        if self.refuse:
+        if self.refuse or (self.refuse_actions and name in ("trigger", "set_paused", "clear_failed")):
             raise AirflowRequestFailed(f"Airflow answered 409 Conflict to {name}: refused by fake")
 
     def list_dags(self) -> list[dict]:

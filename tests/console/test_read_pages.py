@@ -1,0 +1,103 @@
+"""Data quality, volumes and gold KPI pages: numbers from the dataset, filters that filter."""
+
+import datetime as dt
+
+import pytest
+
+from tests.console import dataset
+from tests.console.conftest import no_exception, texts
+
+
+def metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_gold_tiles_come_from_kpi_summary(loaded_db, fake_airflow, open_page):
+    at = open_page("gold_kpis")
+    no_exception(at)
+    tiles = metrics(at)
+    assert tiles["Users"] == "7"
+    assert tiles["Sessions"] == "60"
+    hours = sum(r[6] for r in dataset.fact_rows()) / 3600
+    assert tiles["Watch hours"] == f"{hours:,.0f}"
+    assert "filtered" not in texts(at)
+
+
+def test_gold_filters_narrow_every_view(loaded_db, fake_airflow, open_page):
+    at = open_page("gold_kpis")
+    at.multiselect(key="kpi_country").select("DE").run()
+    no_exception(at)
+    rows = [r for r in dataset.fact_rows() if r[9] == "DE"]
+    tiles = metrics(at)
+    assert tiles["Sessions"] == str(len(rows))
+    assert tiles["Users"] == "2"
+    assert "filtered" in texts(at)
+    countries = next(df.value for df in at.dataframe if "country" in df.value.columns)
+    assert list(countries["country"]) == ["DE"]
+    at.multiselect(key="kpi_device").select("tv").run()
+    tv = [r for r in rows if r[5] == "tv"]
+    assert metrics(at)["Sessions"] == str(len(tv))
+
+
+def test_gold_unknown_country_and_tier_and_dates(loaded_db, fake_airflow, open_page):
+    at = open_page("gold_kpis")
+    at.multiselect(key="kpi_country").select("unknown").run()
+    no_exception(at)
+    assert metrics(at)["Sessions"] == str(sum(1 for r in dataset.fact_rows() if r[9] is None))
+    at.multiselect(key="kpi_country").unselect("unknown").run()
+    at.multiselect(key="kpi_tier").select("premium").run()
+    assert metrics(at)["Sessions"] == str(sum(1 for r in dataset.fact_rows() if r[10] == "premium"))
+    at.multiselect(key="kpi_tier").unselect("premium").run()
+    day = dataset.BASE.date()
+    at.date_input(key="kpi_dates").set_value((day, day + dt.timedelta(days=1))).run()
+    no_exception(at)
+    expected = sum(1 for r in dataset.fact_rows() if r[4] <= day + dt.timedelta(days=1))
+    assert metrics(at)["Sessions"] == str(expected)
+
+
+def test_gold_page_on_empty_gold(medallion_db, fake_airflow, open_page):
+    at = open_page("gold_kpis")
+    no_exception(at)
+    assert "Gold is empty" in texts(at)
+
+
+@pytest.mark.parametrize("name", ["overview", "pipelines", "data_quality", "volumes"])
+def test_pages_on_an_empty_database(name, medallion_db, fake_airflow, open_page):
+    at = open_page(name)
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_data_quality_page(loaded_db, fake_airflow, open_page):
+    at = open_page("data_quality")
+    no_exception(at)
+    assert metrics(at)["Silver score"] == "90.0"
+    results = at.dataframe[0].value
+    assert len(results) == 3
+    # failing checks are offered first, and their failed-row samples are shown
+    assert at.selectbox(key="dq_check").value == "silver.viewing_sessions · session_id is unique"
+    samples = at.dataframe[-1].value
+    assert list(samples["session_id"]) == ["s001", "s001"]
+    history = at.dataframe[1].value
+    assert list(history["outcome"]) == ["❌ fail", "✅ pass", "✅ pass"]
+    at.multiselect(key="dq_outcome").select("warn").run()
+    no_exception(at)
+    filtered = at.dataframe[0].value
+    assert list(filtered["check_name"]) == ["email is valid"]
+    assert at.selectbox(key="dq_check").value == "silver.users · email is valid"
+    assert "No failed-row sample" in texts(at)
+
+
+def test_volumes_page(loaded_db, fake_airflow, open_page):
+    at = open_page("volumes")
+    no_exception(at)
+    files = next(df.value for df in at.dataframe if "source_file" in df.value.columns)
+    assert "❌ rejected" in set(files["status"])
+    at.multiselect(key="ingestion_status").select("rejected").run()
+    files = next(df.value for df in at.dataframe if "source_file" in df.value.columns)
+    assert list(files["source_file"]) == ["broken/content_bad.json"]
+    assert "truncated JSON" in files["error"].iloc[0]
+    summary = next(df.value for df in at.dataframe if "entity" in df.value.columns
+                   and "bronze_rows" in df.value.columns)
+    assert set(summary["bronze = silver + superseded + rejected"]) == {"✅ holds"}
+    assert at.selectbox(key="model_run").value == "run-3"
