@@ -32,7 +32,7 @@ import psycopg
 from psycopg import sql
 
 from etl.errors import ConfigError, ServiceUnavailable
-from etl.services import read_pid, spawn, stop_pid
+from etl.services import port_open, read_pid, spawn, stop_pid
 from etl.settings import PROJECT_ROOT, Settings, get_settings, state_dir
 
 log = logging.getLogger(__name__)
@@ -351,8 +351,13 @@ def up(settings: Settings | None = None, *, env: dict[str, str] | None = None,
     airflow_home().mkdir(parents=True, exist_ok=True)
     write_users(settings)
     env = env or airflow_env(settings)
-    ensure_metadata_database(settings)
     running = {c: read_pid(_pid_file(c)) for c in COMPONENTS}
+    if running["api-server"] is None and port_open(settings_host(settings), settings.airflow_port):
+        # Another process (another Airflow?) holds the port: its health would look like ours.
+        raise ConfigError(f"port {settings.airflow_port} of AIRFLOW_API_URL "
+                          f"({settings.airflow_api_url}) is already in use by a process this "
+                          "state folder did not start; stop it or set AIRFLOW_API_URL to a free port")
+    ensure_metadata_database(settings)
     if not all(running.values()):
         migrate(env)
     for component in COMPONENTS:

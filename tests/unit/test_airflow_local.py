@@ -71,3 +71,17 @@ def test_status_without_airflow_says_down(settings, capsys, monkeypatch):
     assert out.count("down") == 4
     assert airflow_local.main(Namespace(action="down")) == 0
     reset_settings()
+
+
+def test_up_refuses_a_port_held_by_someone_else(settings):
+    import socket
+
+    from etl.errors import ConfigError
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        taken = settings.model_copy(update={"airflow_api_url": f"http://127.0.0.1:{port}"})
+        with pytest.raises(ConfigError, match="already in use"):
+            airflow_local.up(taken)
