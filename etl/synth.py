@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 
 #: Used when no end date is given, so that a seed alone fixes the bytes.
 DEFAULT_END_DATE = date(2026, 9, 30)
+#: `medallion generate` defaults (etl/cli.py), also used when `main` gets a partial namespace.
+CLI_DEFAULTS = {"users": 1000, "sessions": 20000, "contents": 300, "days": 60, "seed": 42,
+                "dirty_rate": 0.02}
 #: Session files are split per month and, within a month, after this many rows.
 MAX_SESSION_ROWS_PER_FILE = 1_000_000
 
@@ -204,6 +207,9 @@ class GenerateReport:
     start_date: date
     end_date: date
     seconds: float = 0.0
+    #: Raw files already in `out` that this run did not write (an earlier run's
+    #: months, say): ingestion would load them too, so `expected` would not hold.
+    other_files: list[str] = field(default_factory=list)
 
     @property
     def total_rows(self) -> int:
@@ -820,7 +826,7 @@ def iter_sessions(plan: _Plan, durations: array, dirt: dict[str, int],
                 bad = list(fields[:7])
                 bad[3 if rnd() < 0.5 else 5] = "now" if rnd() < 0.5 else "-1"
                 pending.append((row + 1 + int(rnd() * 6), fields))
-                _count_survivor(stats, fields, hour)
+                _count_survivor(stats, fields)
                 yield month, ",".join(map(str, bad))
                 row += 1
                 continue
@@ -851,7 +857,7 @@ def iter_sessions(plan: _Plan, durations: array, dirt: dict[str, int],
             elif kind == "unknown_device":
                 dev = _nth(_DEVICE_OTHER, dirt[kind])
                 fields[6] = _csv_quote(dev) if " " in dev else dev
-            _count_survivor(stats, fields, hour)
+            _count_survivor(stats, fields)
             if len(ring) < ring_size:
                 ring.append(fields)
             else:
@@ -864,7 +870,7 @@ def iter_sessions(plan: _Plan, durations: array, dirt: dict[str, int],
         yield clock.fmt(plan.start_ts + plan.days * 86400 - 1)[:7], ",".join(map(str, fields[:7]))
 
 
-def _count_survivor(stats: dict[str, int], fields: list, hour: int) -> None:
+def _count_survivor(stats: dict[str, int], fields: list) -> None:
     """Outcome counters of a session that will survive into silver."""
     if fields[7]:
         stats["derived_watch_seconds"] = stats.get("derived_watch_seconds", 0) + 1
@@ -903,13 +909,28 @@ def generate(out: Path, *, users: int, sessions: int, contents: int, days: int, 
     files.append(_write_readme(out, plan))
 
     expected = _expectations(plan, files, dirt, stats)
+    written = {f.path for f in files}
+    others = sorted(rel for rel in (p.relative_to(out).as_posix() for p in out.rglob("*")
+                                    if p.is_file() and _is_raw_name(p.name))
+                    if rel not in written)
+    if others:
+        log.warning("%s already holds %d raw file(s) this run did not write (e.g. %s); "
+                    "ingestion will load them too", out, len(others), others[0])
     dirt["viewing_sessions"].update({k: stats.get(k, 0) for k in (
         "utc_date_shifted", "derived_watch_seconds", "device_other")})
     report = GenerateReport(out, files, expected, dirt, plan.start, plan.end,
-                            time.perf_counter() - began)
+                            time.perf_counter() - began, others)
     log.info("generated %d rows in %d files under %s in %.1f s", report.total_rows,
              len(files), out, report.seconds)
     return report
+
+
+def _is_raw_name(name: str) -> bool:
+    """Whether ingestion recognises a file name (data contract, section 1)."""
+    n = name.lower()
+    n = n[:-3] if n.endswith(".gz") else n
+    return ((n.startswith(("users", "viewing_sessions")) and n.endswith(".csv"))
+            or (n.startswith("content") and n.endswith((".json", ".jsonl"))))
 
 
 def _write_users(out: Path, plan: _Plan, dirt: dict[str, int]) -> list[FileReport]:
@@ -1019,10 +1040,9 @@ def main(args: argparse.Namespace) -> int:
     """`medallion generate`: write the files and print what was written and what to expect."""
     from etl.settings import get_settings
 
-    out = args.out if args.out is not None else get_settings().raw_dir()
-    report = generate(Path(out), users=args.users, sessions=args.sessions,
-                      contents=args.contents, days=args.days, seed=args.seed,
-                      dirty_rate=args.dirty_rate)
+    out = getattr(args, "out", None) or get_settings().raw_dir()
+    options = {name: getattr(args, name, default) for name, default in CLI_DEFAULTS.items()}
+    report = generate(Path(out), **options)
     width = max(len(f.path) for f in report.files)
     print(f"wrote {len(report.files)} files under {report.out} "
           f"({report.start_date} .. {report.end_date}) in {report.seconds:.1f} s")
@@ -1036,4 +1056,8 @@ def main(args: argparse.Namespace) -> int:
         rejected = ", ".join(f"{k} {v:,}" for k, v in sorted(e.rejected.items())) or "none"
         print(f"  {name:<16} bronze {e.bronze_rows:,} = silver {e.silver_rows:,} + superseded "
               f"{e.superseded_rows:,} + rejected {e.rejected_rows:,} ({rejected})")
+    if report.other_files:
+        print(f"warning: {len(report.other_files)} other raw file(s) already in {report.out} "
+              f"will be ingested too (e.g. {report.other_files[0]}); the expectations above "
+              "cover only the files written now.")
     return 0

@@ -499,3 +499,21 @@ def test_main_writes_to_raw_data_path_by_default(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "raw" / "users.csv").exists()
     out = capsys.readouterr().out
     assert "viewing_sessions" in out and "expected in silver" in out
+
+
+def test_main_accepts_a_partial_namespace_and_defaults_match_the_cli(tmp_path, capsys):
+    from etl.cli import build_parser
+
+    args = build_parser().parse_args(["generate"])
+    for name, default in synth.CLI_DEFAULTS.items():
+        assert getattr(args, name) == default, name
+    assert synth.main(argparse.Namespace(out=tmp_path, sessions=500, users=40, contents=10)) == 0
+    assert (tmp_path / "users.csv").exists()
+
+
+def test_files_of_an_earlier_run_are_reported(tmp_path):
+    synth.generate(tmp_path, **dict(SMALL, sessions=500, days=70))
+    report = synth.generate(tmp_path, **dict(SMALL, sessions=500, days=10))
+    assert report.other_files and all(p.startswith("sessions/") for p in report.other_files)
+    fresh = synth.generate(tmp_path / "fresh", **dict(SMALL, sessions=500, days=10))
+    assert fresh.other_files == []
