@@ -165,28 +165,29 @@ def line_documents(stream: BinaryIO, encoding: str) -> Iterator[Document]:
         text = rest + decoder.decode(block, final=not block)
         lines = text.split("\n")
         rest = lines.pop() if block else ""
-        if not block and text:
-            lines = text.split("\n")
         for line in lines:
             line_no += 1
-            stripped = line.strip(_WS)
-            if not stripped:
+            body = line.rstrip("\r")
+            lead = len(body) - len(body.lstrip(_WS))
+            if lead == len(body):
                 continue
             number += 1
-            if not stripped.startswith("{"):
+            if body[lead] != "{":
                 raise JsonFormatError(f"line {line_no}: every line must hold one JSON object, "
-                                      f"found {_kind(stripped, 0)}")
+                                      f"found {_kind(body, lead)}")
             try:
-                obj, end = _DECODER.raw_decode(stripped)
+                obj, end = _DECODER.raw_decode(body, lead)
             except stdjson.JSONDecodeError as exc:
                 raise JsonFormatError(f"line {line_no}, column {exc.colno}: {exc.msg} "
                                       "(truncated or invalid JSON); expected one object per line") from None
             except ValueError as exc:
                 raise JsonFormatError(f"line {line_no}: {exc}") from None
-            if stripped[end:].strip(_WS):
-                raise JsonFormatError(f"line {line_no}, column {end + 1}: unexpected text after the "
+            trailing = body[end:]
+            if trailing.strip(_WS):
+                column = end + len(trailing) - len(trailing.lstrip(_WS)) + 1
+                raise JsonFormatError(f"line {line_no}, column {column}: unexpected text after the "
                                       "object; expected one object per line")
-            yield Document(number, stripped, obj)
+            yield Document(number, body[lead:end], obj)
         if not block:
             return
 
