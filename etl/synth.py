@@ -672,66 +672,178 @@ def _device_table() -> list[tuple[float, float, float]]:
     return table
 
 
+class _SessionDefects:
+    """The slow path of `iter_sessions`: one defect on an otherwise clean session.
+
+    Holds what defects need beyond one row: a ring of recent clean sessions
+    (re-sent with a repeated id), resends waiting their turn, and the counters.
+    A session is a list: fields 0-6 are the CSV columns, 7 says watch_seconds
+    was left empty (silver derives it), 8 is the watch time as a number.
+    """
+
+    RING_SIZE = 512
+
+    def __init__(self, plan: _Plan, rng: random.Random, clock: _Clock,
+                 dirt: dict[str, int], stats: dict[str, int]):
+        self.plan, self.rnd, self.clock = plan, rng.random, clock
+        self.dirt, self.stats = dirt, stats
+        self.ring: list[list] = []
+        self.pending: deque = deque()  # (due row, session) resends of corrected sessions
+
+    def bump(self, counter: dict[str, int], key: str) -> None:
+        counter[key] = counter.get(key, 0) + 1
+
+    def remember(self, session: list, slot: int | None = None) -> None:
+        """Keep a clean session in the ring (at `slot`, or a random one when full)."""
+        if len(self.ring) < self.RING_SIZE:
+            self.ring.append(session)
+        else:
+            self.ring[int(self.rnd() * self.RING_SIZE) if slot is None else slot % self.RING_SIZE] = session
+
+    def due(self, row: int) -> str | None:
+        """The line of a corrected session whose resend is due at `row`, if any."""
+        if self.pending and self.pending[0][0] <= row:
+            session = self.pending.popleft()[1]
+            self.bump(self.stats, "superseded")
+            self.remember(session)
+            return _line(session)
+        return None
+
+    def apply(self, kind: str, s: list, ts: int, end_ts: int, row: int) -> str:
+        """The line written for session `s` given defect `kind`; counts what silver gets."""
+        self.bump(self.dirt, kind)
+        if kind in _SESSION_REJECTS:
+            self.bump(self.stats, kind)
+            return _line(self._rejected(kind, list(s[:7]), ts, end_ts))
+        if kind == "duplicate":
+            return self._duplicate()
+        if kind == "corrected_resend":
+            # Sent broken first (so superseded, never rejected), fixed a few rows later.
+            bad = list(s[:7])
+            bad[3 if self.rnd() < 0.5 else 5] = "now" if self.rnd() < 0.5 else "-1"
+            self.pending.append((row + 1 + int(self.rnd() * 6), s))
+            _count_survivor(self.stats, s)
+            return _line(bad)
+        self._valid_noise(kind, s, ts, end_ts)
+        _count_survivor(self.stats, s)
+        self.remember(s)
+        return _line(s)
+
+    def _rejected(self, kind: str, bad: list, ts: int, end_ts: int) -> list:
+        rnd, n = self.rnd, self.dirt[kind]
+        if kind == "missing_key":
+            bad[0] = "" if rnd() < 0.6 else "  "
+        elif kind == "invalid_timestamp":
+            value = _nth(_BAD_TIMESTAMPS, n).format(d=bad[3][:10])
+            bad[4 if bad[4] and rnd() < 0.25 else 3] = value
+        elif kind == "invalid_measure":
+            if rnd() < 0.2:
+                bad[4], bad[5] = "", ""
+            else:
+                bad[4] = bad[4] or self.clock.fmt(end_ts)
+                bad[5] = _nth(_BAD_MEASURES, n)
+        elif kind == "negative_duration":
+            if rnd() < 0.5:
+                bad[5] = -bad[5]
+            else:
+                bad[4] = self.clock.fmt(ts - 60 - int(rnd() * 3600))
+        elif kind == "orphan_user":
+            bad[1] = "" if rnd() < 0.2 else f"u{self.plan.users + 1 + int(rnd() * 1000):07d}"
+        elif kind == "orphan_content":
+            bad[2] = "" if rnd() < 0.2 else str(self.plan.contents + 1 + int(rnd() * 1000))
+        return bad
+
+    def _duplicate(self) -> str:
+        """An earlier session re-sent with a corrected watch time (same id, later row)."""
+        j = int(self.rnd() * len(self.ring))
+        old = self.ring[j]
+        new = list(old)
+        new[5] = new[8] = int(old[8] * (1.05 + 0.3 * self.rnd())) + 1
+        if old[7]:
+            self.stats["derived_watch_seconds"] -= 1
+        new[7] = False
+        self.ring[j] = new
+        self.bump(self.stats, "superseded")
+        return _line(new)
+
+    def _valid_noise(self, kind: str, s: list, ts: int, end_ts: int) -> None:
+        rnd, clock = self.rnd, self.clock
+        if kind == "whitespace_case_noise":
+            s[0], s[1], s[2], s[3] = f" {s[0]}", f"{s[1]} ", f" {s[2]}\t", f" {s[3]} "
+            s[6] = _DEVICE_NOISE[int(rnd() * len(_DEVICE_NOISE))]
+        elif kind == "offset_timestamp":
+            secs = ts % 86400
+            if self.dirt[kind] % 2:  # every other one moves the UTC date
+                off = (-(secs // 1800 + 1) * 1800 if secs < 43200
+                       else ((86400 - secs) // 1800 + 1) * 1800)
+            else:
+                off = (int(rnd() * 20) - 10) * 1800
+            if (ts + off) // 86400 != ts // 86400:
+                self.bump(self.stats, "utc_date_shifted")
+            sep = " " if rnd() < 0.5 else "T"
+            s[3] = clock.local(ts, off, sep)
+            if s[4]:
+                s[4] = clock.local(end_ts, off, sep, ".5" if rnd() < 0.3 else "")
+        elif kind == "derived_watch_seconds":
+            s[4], s[5], s[7] = clock.fmt(end_ts, ".500Z"), "", True
+        elif kind == "unknown_device":
+            dev = _nth(_DEVICE_OTHER, self.dirt[kind])
+            s[6] = _csv_quote(dev) if " " in dev else dev
+
+
+def _line(session: list) -> str:
+    return ",".join(map(str, session[:7]))
+
+
+def _count_survivor(stats: dict[str, int], session: list) -> None:
+    """Outcome counters of a session that will survive into silver."""
+    if session[7]:
+        stats["derived_watch_seconds"] = stats.get("derived_watch_seconds", 0) + 1
+    if session[6].strip().strip('"').lower() not in _DEVICES:
+        stats["device_other"] = stats.get("device_other", 0) + 1
+
+
 def iter_sessions(plan: _Plan, durations: array, dirt: dict[str, int],
                   stats: dict[str, int] | None = None) -> Iterator[tuple[str, str]]:
     """Yield (month 'YYYY-MM', csv line) for exactly `plan.sessions` rows, in time order.
 
-    Streaming: one slot (day, hour) at a time; only a small ring of recent
+    Streaming: one slot (day, UTC hour) at a time; only a small ring of recent
     sessions (for repeated ids) and a few pending resends are kept.
     `dirt` counts defects written; `stats` (optional) counts rejections per
-    reason, superseded rows and outcomes of the surviving rows.
+    reason, superseded rows and outcomes of the surviving rows. The clean path
+    is written inline with plain string formatting: it runs once per row.
     """
     stats = {} if stats is None else stats
     rng = random.Random(f"{plan.seed}:sessions")
     rnd = rng.random
     n_users, n_contents, total = plan.users, plan.contents, plan.sessions
     cadence = _Cadence(rng, _share(plan.dirty_rate, total, len(SESSION_DIRT)), SESSION_DIRT)
+    share, acc = cadence.share, cadence.acc
     u_step, c_step = _coprime_step(n_users), _coprime_step(n_contents)
     u_off, c_off = int(rnd() * n_users), int(rnd() * n_contents)
     k_base = n_contents + 1  # log-uniform rank: P(rank <= r) = ln(r+1)/ln(K+1), Zipf s=1
     devices = _device_table()
     clock = _Clock()
-    weights = _slot_weights(plan, rng)
-    wsum = sum(weights)
-    ring: list[list] = []  # recent clean sessions (their `fields`)
-    ring_size = 512
-    pending: deque = deque()  # (due_row, fields) resends of corrected sessions
-    seq = 0  # session ids consumed
-    row = 0
-    acc_w = 0.0
-    emitted_slots = 0
-    share, acc = cadence.share, cadence.acc
+    defects = _SessionDefects(plan, rng, clock, dirt, stats)
     mmss = [f"{r // 60:02d}:{r % 60:02d}" for r in range(3600)]
-    prefixes = clock.cache  # hour -> "YYYY-MM-DDTHH:" (T-separated keys are hour * 2)
-
-    def bump(d: dict, key: str) -> None:
-        d[key] = d.get(key, 0) + 1
+    prefixes = clock.cache  # hour * 2 -> "YYYY-MM-DDTHH:"
+    weights = _slot_weights(plan, rng)
+    wsum, acc_w, done, seq, row = sum(weights), 0.0, 0, 0, 0
 
     for slot, w in enumerate(weights):
         acc_w += w
         upto = total if slot == len(weights) - 1 else int(round(total * acc_w / wsum))
-        count = upto - emitted_slots
-        emitted_slots = upto
-        if count <= 0:
-            continue
+        count, done = upto - done, upto
         slot_ts = plan.start_ts + slot * 3600
-        hour = slot % 24
         slot_prefix = clock.prefix(slot_ts)
         month = slot_prefix[:7]
-        t_mobile, t_tv, t_web = devices[hour]
+        t_mobile, t_tv, t_web = devices[slot % 24]
         for _ in range(count):
-            if pending and pending[0][0] <= row:
-                fields = pending.popleft()[1]
-                bump(stats, "superseded")
-                if len(ring) < ring_size:
-                    ring.append(fields)
-                else:
-                    ring[int(rnd() * ring_size)] = fields
-                yield month, ",".join(map(str, fields[:7]))
+            resend = defects.due(row)
+            if resend is not None:
+                yield month, resend
                 row += 1
                 continue
-
-            # A clean session (the hot path: plain string formatting, no objects).
             seq += 1
             r = int(rnd() * 3600)
             ts = slot_ts + r
@@ -752,130 +864,26 @@ def iter_sessions(plan: _Plan, durations: array, dirt: dict[str, int],
                 end_prefix = prefixes.get(end_hour << 1) or clock.prefix(end_ts)
                 end_s = f"{end_prefix}{mmss[end_ts - end_hour * 3600]}Z"
             else:
-                end_s = ""
+                end_s = ""  # still watching when exported: watch_seconds says how long
+            sid = f"s{seq:09d}"
             acc += share
             if acc < 1.0:
-                sid = f"s{seq:09d}"
-                if not seq & 7:  # keep a sample of recent sessions for repeated ids
-                    entry = [sid, uid, str(cnum), start_s, end_s, watch, device, False, watch]
-                    if len(ring) < ring_size:
-                        ring.append(entry)
-                    else:
-                        ring[(seq >> 3) % ring_size] = entry
+                if not seq & 7:  # a sample of recent sessions, for repeated ids
+                    defects.remember([sid, uid, str(cnum), start_s, end_s, watch, device, False,
+                                      watch], seq >> 3)
                 yield month, f"{sid},{uid},{cnum},{start_s},{end_s},{watch},{device}"
                 row += 1
                 continue
             acc -= 1.0
-            # fields 0-6 are written; 7: watch_seconds left empty (derived); 8: watch number
-            fields = [f"s{seq:09d}", uid, str(cnum), start_s, end_s, watch, device, False, watch]
-
             kind = cadence.next_kind()
-            if kind == "duplicate" and not ring:
-                kind = None
-            if kind == "corrected_resend" and total - row < 12:
-                kind = None
-            if kind is not None:
-                bump(dirt, kind)
-            if kind in _SESSION_REJECTS:
-                bump(stats, kind)
-                bad = list(fields[:7])
-                if kind == "missing_key":
-                    bad[0] = "" if rnd() < 0.6 else "  "
-                elif kind == "invalid_timestamp":
-                    value = _nth(_BAD_TIMESTAMPS, dirt[kind]).format(d=start_s[:10])
-                    if rnd() < 0.25 and end_s:
-                        bad[4] = value
-                    else:
-                        bad[3] = value
-                elif kind == "invalid_measure":
-                    if rnd() < 0.2:
-                        bad[4], bad[5] = "", ""
-                    else:
-                        bad[4] = bad[4] or clock.fmt(end_ts)
-                        bad[5] = _nth(_BAD_MEASURES, dirt[kind])
-                elif kind == "negative_duration":
-                    if rnd() < 0.5:
-                        bad[5] = -watch
-                    else:
-                        bad[4] = clock.fmt(ts - 60 - int(rnd() * 3600))
-                elif kind == "orphan_user":
-                    bad[1] = "" if rnd() < 0.2 else f"u{n_users + 1 + int(rnd() * 1000):07d}"
-                elif kind == "orphan_content":
-                    bad[2] = "" if rnd() < 0.2 else str(n_contents + 1 + int(rnd() * 1000))
-                yield month, ",".join(map(str, bad))
-                row += 1
-                continue
-
-            if kind == "duplicate":
-                # The platform re-sent an earlier session with a corrected watch time.
-                j = int(rnd() * len(ring))
-                old = ring[j]
-                new = list(old)
-                new[5] = new[8] = int(old[8] * (1.05 + 0.3 * rnd())) + 1
-                if old[7]:
-                    stats["derived_watch_seconds"] -= 1
-                new[7] = False
-                ring[j] = new
-                bump(stats, "superseded")
-                yield month, ",".join(map(str, new[:7]))
-                row += 1
-                continue
-
-            if kind == "corrected_resend":
-                # Sent broken first (superseded, so never rejected), then fixed a few rows later.
-                bad = list(fields[:7])
-                bad[3 if rnd() < 0.5 else 5] = "now" if rnd() < 0.5 else "-1"
-                pending.append((row + 1 + int(rnd() * 6), fields))
-                _count_survivor(stats, fields)
-                yield month, ",".join(map(str, bad))
-                row += 1
-                continue
-
-            if kind == "whitespace_case_noise":
-                fields[0] = f" {fields[0]}"
-                fields[1] = f"{fields[1]} "
-                fields[2] = f" {fields[2]}\t"
-                fields[3] = f" {start_s} "
-                fields[6] = _DEVICE_NOISE[int(rnd() * len(_DEVICE_NOISE))]
-            elif kind == "offset_timestamp":
-                secs = ts % 86400
-                if dirt[kind] % 2:  # every other one moves the UTC date
-                    off = (-((secs // 1800) + 1) * 1800) if secs < 43200 else (
-                        ((86400 - secs) // 1800 + 1) * 1800)
-                else:
-                    off = (int(rnd() * 20) - 10) * 1800
-                if (ts + off) // 86400 != ts // 86400:
-                    bump(stats, "utc_date_shifted")
-                sep = " " if rnd() < 0.5 else "T"
-                fields[3] = clock.local(ts, off, sep)
-                if end_s:
-                    fields[4] = clock.local(end_ts, off, sep, ".5" if rnd() < 0.3 else "")
-            elif kind == "derived_watch_seconds":
-                fields[4] = clock.fmt(end_ts, ".500Z")
-                fields[5] = ""
-                fields[7] = True
-            elif kind == "unknown_device":
-                dev = _nth(_DEVICE_OTHER, dirt[kind])
-                fields[6] = _csv_quote(dev) if " " in dev else dev
-            _count_survivor(stats, fields)
-            if len(ring) < ring_size:
-                ring.append(fields)
-            else:
-                ring[int(rnd() * ring_size)] = fields
-            yield month, ",".join(map(str, fields[:7]))
+            if (kind == "duplicate" and not defects.ring) or (
+                    kind == "corrected_resend" and total - row < 12):
+                kind = "whitespace_case_noise"  # no earlier session / no room for the resend
+            session = [sid, uid, str(cnum), start_s, end_s, watch, device, False, watch]
+            yield month, defects.apply(kind, session, ts, end_ts, row)
             row += 1
-    while pending:  # only when the run ends right after a corrected session
-        fields = pending.popleft()[1]
-        bump(stats, "superseded")
-        yield clock.fmt(plan.start_ts + plan.days * 86400 - 1)[:7], ",".join(map(str, fields[:7]))
-
-
-def _count_survivor(stats: dict[str, int], fields: list) -> None:
-    """Outcome counters of a session that will survive into silver."""
-    if fields[7]:
-        stats["derived_watch_seconds"] = stats.get("derived_watch_seconds", 0) + 1
-    if fields[6].strip().strip('"').lower() not in _DEVICES:
-        stats["device_other"] = stats.get("device_other", 0) + 1
+    while defects.pending:  # only when a run ends right after a corrected session
+        yield clock.fmt(plan.start_ts + plan.days * 86400 - 1)[:7], defects.due(1 << 62)
 
 
 # ---------------------------------------------------------------- writing

@@ -120,8 +120,8 @@ def test_every_airflow_service_merges_the_common_block(text, compose, services):
 def test_airflow_configuration(compose):
     env = compose["x-airflow-common"]["environment"]
     assert env["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}"
-    assert re.fullmatch(r"postgresql\+psycopg2://\$\{POSTGRES_USER:-postgres\}:\$\{POSTGRES_PASSWORD:\?[^}]+\}"
-                        r"@postgres:5432/\$\{POSTGRES_DB:-video_analytics\}_airflow",
+    assert re.fullmatch(r"postgresql\+psycopg2://\$\{POSTGRES_USER:-postgres\}:"
+                        r"\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432/\$\{POSTGRES_DB:-video_analytics\}_airflow",
                         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
     assert REQUIRED_REF.match(env["AIRFLOW__API_AUTH__JWT_SECRET"])
