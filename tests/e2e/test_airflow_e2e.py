@@ -305,6 +305,40 @@ def test_dag_2_triggers_the_chain_and_gold_matches_the_cli(stack, template_db, m
         assert airflow_gold[table] == cli_gold[table], table
 
 
+def test_a_run_with_nothing_new_still_runs_the_chain_and_variables_win(stack):
+    """Airflow Variables override the settings inside tasks; an empty dag_2 run still chains."""
+    from airflow_client.client.api.dag_run_api import DagRunApi
+    from airflow_client.client.api.variable_api import VariableApi
+    from airflow_client.client.models.trigger_dag_run_post_body import TriggerDAGRunPostBody
+    from airflow_client.client.models.variable_body import VariableBody
+
+    with stack.api() as client:
+        before = {d: len(_runs(client, d)) for d in CHAIN}
+        variables = VariableApi(client)
+        variables.post_variable(VariableBody(key="enable_data_quality_checks", value="false"))
+        try:
+            DagRunApi(client).trigger_dag_run(
+                "dag_2_data_ingesters", TriggerDAGRunPostBody(logical_date=None, conf={}))
+            finished = {d: _wait(lambda d=d: _finished(client, d, before[d] + 1), d, stack)
+                        for d in CHAIN}
+        finally:
+            variables.delete_variable("enable_data_quality_checks")
+        assert {d: len(runs) for d, runs in finished.items()} == {d: n + 1 for d, n in before.items()}
+        assert all(r.state.value == "success" for runs in finished.values() for r in runs)
+        latest = {d: max(runs, key=lambda r: r.run_after).dag_run_id for d, runs in finished.items()}
+
+    run_id = f"dag_4_data_transformer_silver:{latest['dag_4_data_transformer_silver']}"
+    metrics = _wait(lambda: _pipeline_run(stack.database, run_id), "dag_4's metrics", stack)
+    # checks were switched off by the Variable: no score for this run
+    assert metrics["status"] == "success"
+    assert metrics["dq_score_silver"] is None and metrics["dq_score_gold"] is None
+    csv_run = f"dag_3_data_transformer_bronze:{latest['dag_3_data_transformer_bronze']}"
+    with psycopg.connect(**get_settings().libpq_kwargs(stack.database)) as conn:
+        tasks = dict(conn.execute("select task_id, rows from ops.task_runs where run_id = %s "
+                                  "and state = 'success'", (csv_run,)).fetchall())
+    assert tasks["load_csv_files"] == 0  # nothing new: every file was already loaded
+
+
 def test_failures_retry_with_backoff_then_alert(stack):
     from airflow_client.client.api.dag_run_api import DagRunApi
     from airflow_client.client.api.task_instance_api import TaskInstanceApi
