@@ -517,3 +517,11 @@ def test_files_of_an_earlier_run_are_reported(tmp_path):
     assert report.other_files and all(p.startswith("sessions/") for p in report.other_files)
     fresh = synth.generate(tmp_path / "fresh", **dict(SMALL, sessions=500, days=10))
     assert fresh.other_files == []
+
+
+def test_report_serialises_to_json(small):
+    _, report = small
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["expected"]["viewing_sessions"]["rejected_rows"] == \
+        report.expected["viewing_sessions"].rejected_rows
+    assert {f["path"] for f in data["files"]} == {f.path for f in report.files}
