@@ -29,6 +29,11 @@ _SESSION_OPTIONS = "-c TimeZone=UTC"
 def postgres_unavailable(settings: Settings, exc: Exception) -> ServiceUnavailable:
     """The one-line error for an unreachable PostgreSQL."""
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "does not exist" in reason and "database" in reason:
+        return ServiceUnavailable(
+            f"PostgreSQL at {settings.postgres_host}:{settings.postgres_port} has no database "
+            f"{settings.postgres_db!r}: run `medallion init` to create it, or set POSTGRES_DB."
+        )
     return ServiceUnavailable(
         f"PostgreSQL at {settings.postgres_host}:{settings.postgres_port} "
         f"(database {settings.postgres_db!r}, user {settings.postgres_user!r}) is unreachable: "
