@@ -35,6 +35,8 @@ SQL_DIR = PROJECT_ROOT / "sql"
 LAYERS = ("silver", "gold")
 # Two cores on the reference machine: more workers only contend for them.
 MAX_WORKERS = 2
+# Per sort/hash node of a model's transaction; at most MAX_WORKERS models run at once.
+WORK_MEM = "128MB"
 # Two transform runs at once would only wait on each other's table locks; serialise them.
 _TRANSFORM_LOCK_KEY = 7_041_979_004
 
@@ -248,6 +250,8 @@ def run_model(model: Model, *, run_id: str, full_refresh: bool = False,
                 conn.execute("select set_config('medallion.run_id', %s, true)", (run_id,))
                 conn.execute("select set_config('medallion.full_refresh', %s, true)",
                              ("on" if full_refresh else "off",))
+                # Sorts and hashes of a few million rows fit in memory instead of spilling.
+                conn.execute("select set_config('work_mem', %s, true)", (WORK_MEM,))
                 for i, statement in enumerate(statements, 1):
                     t0 = time.perf_counter()
                     cur = conn.execute(statement)

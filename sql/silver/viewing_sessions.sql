@@ -43,8 +43,9 @@ ranked as (
     from trimmed
 ),
 
--- Parse each value of a surviving row once.
-parsed as (
+-- Parse each value of a surviving row once: materialized, because the steps below refer to
+-- each parsed value several times and an inlined parser would run again for every reference.
+parsed as materialized (
     select
         r.*,
         silver.parse_timestamp(r.started_at) as started_at_ts,
