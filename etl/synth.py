@@ -256,11 +256,11 @@ def _epoch(d: date) -> int:
 
 
 class _Cadence:
-    """Spreads `share` of n events evenly-at-random, and cycles through kinds.
+    """Spreads `share` of n events at irregular intervals, and cycles through kinds.
 
-    An accumulator (not a coin per row) makes the number of dirty rows
-    predictable and at least one per kind when the rate allows; the kinds are
-    visited in a fresh shuffled order each round so every kind appears.
+    A jittered accumulator (not a coin per row) keeps the number of dirty rows
+    close to share * n, so at least one per kind when the rate allows; the
+    kinds are visited in a fresh shuffled order each round so every kind appears.
     """
 
     def __init__(self, rng: random.Random, share: float, kinds: tuple[str, ...]):
@@ -273,7 +273,7 @@ class _Cadence:
     def tick(self) -> bool:
         if self.share <= 0:
             return False
-        self.acc += self.share
+        self.acc += self.share * (0.5 + self.rng.random())  # irregular gaps, same mean
         if self.acc >= 1.0:
             self.acc -= 1.0
             return True
@@ -290,7 +290,7 @@ def _share(rate: float, n: int, kinds: int) -> float:
     """The per-row share of dirty rows: `rate`, raised so each kind appears at least once."""
     if rate <= 0 or n <= 0:
         return 0.0
-    return min(1.0, max(rate, (kinds + 0.5) / n))
+    return min(1.0, max(rate, (kinds + 3) / n))
 
 
 def _weighted(items) -> tuple[tuple, array]:
@@ -866,7 +866,7 @@ def iter_sessions(plan: _Plan, durations: array, dirt: dict[str, int],
             else:
                 end_s = ""  # still watching when exported: watch_seconds says how long
             sid = f"s{seq:09d}"
-            acc += share
+            acc += share * (0.5 + rnd())  # irregular gaps between defects, same mean
             if acc < 1.0:
                 if not seq & 7:  # a sample of recent sessions, for repeated ids
                     defects.remember([sid, uid, str(cnum), start_s, end_s, watch, device, False,
@@ -984,8 +984,12 @@ def _write_sessions(out: Path, plan: _Plan, durations: array, dirt: dict[str, in
     header = ",".join(SESSIONS_COLUMNS)
     batch: list[str] = []
     in_file = 0
+    limit = MAX_SESSION_ROWS_PER_FILE
+    if (plan.start.year, plan.start.month) == (plan.end.year, plan.end.month):
+        # One month only: still two files, so that there is a plain and a gzipped one.
+        limit = min(limit, max(1, (plan.sessions + 1) // 2))
     for m, line in iter_sessions(plan, durations, dirt, stats):
-        if m != month or in_file >= MAX_SESSION_ROWS_PER_FILE:
+        if m != month or in_file >= limit:
             part = part + 1 if m == month else 1
             if sink is not None:
                 sink.rows(batch)
