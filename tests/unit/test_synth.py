@@ -525,3 +525,10 @@ def test_report_serialises_to_json(small):
     assert data["expected"]["viewing_sessions"]["rejected_rows"] == \
         report.expected["viewing_sessions"].rejected_rows
     assert {f["path"] for f in data["files"]} == {f.path for f in report.files}
+
+
+def test_a_one_month_window_still_writes_a_plain_and_a_gzipped_file(tmp_path):
+    report = synth.generate(tmp_path, **dict(SMALL, sessions=1001, days=10))
+    sessions = [f for f in report.files if f.entity == "viewing_sessions"]
+    assert [f.gzip for f in sessions] == [False, True]
+    assert sum(f.rows for f in sessions) == 1001
