@@ -1,0 +1,175 @@
+"""Benchmark: `medallion ingest` against `psql \\copy` on a large viewing_sessions CSV.
+
+Run on demand (not a test):  .venv/bin/python bench/ingest.py [--rows 2000000] [--trials 3]
+
+Both sides load the same file, interleaved, each trial into a fresh target:
+`psql \\copy` into a logged all-text table of the seven columns, and the whole
+`medallion ingest` process (start-up, discovery, hashing, logging, metadata
+columns, indexes) into a freshly initialised database. Reports the median of
+the per-trial throughput ratios (ingest / \\copy; goal >= 0.8) and the peak RSS
+of the ingest process, then peak RSS again on a larger file (goal < 300 MB and
+flat as files grow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from etl.settings import get_settings, reset_settings  # noqa: E402
+
+HEADER = "session_id,user_id,content_id,started_at,ended_at,watch_seconds,device\n"
+DEVICES = ("mobile", "tv", "web", "tablet")
+
+
+def write_csv(path: Path, rows: int, seed: int = 7) -> int:
+    """A plain viewing_sessions CSV; returns its size in bytes."""
+    rng = random.Random(seed)
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write(HEADER)
+        batch = []
+        for i in range(rows):
+            day = 1 + i % 28
+            start = f"2024-03-{day:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00Z"
+            end = f"2024-03-{day:02d}T23:59:00Z" if i % 3 else ""
+            batch.append(f"s{i},u{rng.randrange(100000)},c{rng.randrange(5000)},{start},{end},"
+                         f"{rng.randrange(7200)},{DEVICES[i % 4]}\n")
+            if len(batch) == 10000:
+                out.write("".join(batch))
+                batch = []
+        out.write("".join(batch))
+    return path.stat().st_size
+
+
+def run_measured(argv: list[str], env: dict) -> tuple[float, int]:
+    """(wall seconds, peak RSS in MB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {err[-2000:]}")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def admin():
+    return psycopg.connect(**get_settings().libpq_kwargs("postgres"), autocommit=True)
+
+
+def fresh_database(prefix: str) -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with admin() as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return name
+
+
+def drop_database(name: str) -> None:
+    with admin() as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+def env_for(database: str) -> dict:
+    s = get_settings()
+    env = dict(os.environ, POSTGRES_DB=database, PGHOST=s.postgres_host, PGPORT=str(s.postgres_port),
+               PGUSER=s.postgres_user, PGDATABASE=database)
+    if s.postgres_password_value:
+        env["PGPASSWORD"] = s.postgres_password_value
+    return env
+
+
+def psql_copy(csv_path: Path, database: str) -> tuple[float, int]:
+    with psycopg.connect(**get_settings().libpq_kwargs(database), autocommit=True) as conn:
+        conn.execute("drop table if exists bench_copy")
+        conn.execute("create table bench_copy (session_id text, user_id text, content_id text, "
+                     "started_at text, ended_at text, watch_seconds text, device text)")
+    cmd = f"\\copy bench_copy from '{csv_path}' with (format csv, header)"
+    return run_measured(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", cmd], env_for(database))
+
+
+def medallion_ingest(raw_dir: Path) -> tuple[float, int]:
+    database = fresh_database("bench_ingest")
+    try:
+        env = env_for(database)
+        subprocess.run([str(ROOT / ".venv" / "bin" / "medallion"), "init"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        result = run_measured([str(ROOT / ".venv" / "bin" / "medallion"), "ingest", "--raw-dir",
+                               str(raw_dir), "--no-progress", "--strict"], env)
+        with psycopg.connect(**get_settings().libpq_kwargs(database)) as conn:
+            loaded = conn.execute("select count(*) from bronze.viewing_sessions").fetchone()[0]
+        return result + (loaded,)  # type: ignore[return-value]
+    finally:
+        drop_database(database)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--rss-rows", type=int, default=5_000_000, help="0 to skip the RSS run")
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    reset_settings()
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="bench_ingest_"))
+    raw = work / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    csv_path = raw / "viewing_sessions.csv"
+    size = write_csv(csv_path, args.rows)
+    print(f"file: {args.rows:,} rows, {size / 1e6:.1f} MB")
+    copy_db = fresh_database("bench_copy")
+    ratios, copy_times, ingest_times, rss = [], [], [], []
+    try:
+        for trial in range(args.trials):
+            order = ("copy", "ingest") if trial % 2 == 0 else ("ingest", "copy")
+            timings = {}
+            for what in order:
+                if what == "copy":
+                    timings["copy"] = psql_copy(csv_path, copy_db)
+                else:
+                    seconds, peak, loaded = medallion_ingest(raw)
+                    if loaded != args.rows:
+                        raise SystemExit(f"ingest loaded {loaded} rows, expected {args.rows}")
+                    timings["ingest"] = (seconds, peak)
+            c, i = timings["copy"][0], timings["ingest"][0]
+            copy_times.append(c)
+            ingest_times.append(i)
+            rss.append(timings["ingest"][1])
+            ratios.append(c / i)
+            print(f"trial {trial + 1}: \\copy {c:.2f}s ({args.rows / c:,.0f} rows/s), "
+                  f"ingest {i:.2f}s ({args.rows / i:,.0f} rows/s), ratio {c / i:.2f}, "
+                  f"ingest peak RSS {timings['ingest'][1]} MB")
+    finally:
+        drop_database(copy_db)
+    print(f"median: \\copy {statistics.median(copy_times):.2f}s, ingest {statistics.median(ingest_times):.2f}s, "
+          f"throughput ratio ingest/\\copy {statistics.median(ratios):.2f} (goal >= 0.8); "
+          f"peak RSS {max(rss)} MB")
+    if args.rss_rows:
+        big = work / "raw_big"
+        big.mkdir(exist_ok=True)
+        big_size = write_csv(big / "viewing_sessions.csv", args.rss_rows, seed=8)
+        seconds, peak, loaded = medallion_ingest(big)
+        print(f"{args.rss_rows:,} rows ({big_size / 1e6:.1f} MB): ingest {seconds:.2f}s, "
+              f"peak RSS {peak} MB (vs {max(rss)} MB at {args.rows:,} rows)")
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
