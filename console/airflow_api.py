@@ -86,7 +86,10 @@ class AirflowClient:
         return token
 
     def _unavailable(self, exc: Exception) -> AirflowUnavailable:
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        # urllib3 wraps the cause (refused, timed out) in MaxRetryError: show only the cause.
+        cause = getattr(exc, "reason", None) or exc
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        reason = reason.split("Failed to establish a new connection: ")[-1][:200]
         return AirflowUnavailable(
             f"Airflow at {self.base_url} is unreachable: {reason}. Start it with "
             "`medallion airflow up`, or set AIRFLOW_API_URL.")

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 STATE_COLORS = {"success": "#2f855a", "failed": "#c53030", "running": "#3182ce",
                 "queued": "#a0aec0", "pass": "#2f855a", "warn": "#d69e2e", "fail": "#c53030",
                 "error": "#805ad5"}
-LAYER_COLORS = {"bronze": "#b7791f", "silver": "#718096", "gold": "#d4a017", "ingest": "#4a5568"}
+LAYER_COLORS = {"bronze": "#9c4221", "silver": "#718096", "gold": "#d4a017", "ingest": "#4a5568"}
 
 
 def run_durations(runs: pd.DataFrame, title: str) -> go.Figure:
@@ -92,9 +92,11 @@ def model_times(frame: pd.DataFrame, title: str) -> go.Figure:
 
 def daily_viewing(frame: pd.DataFrame) -> go.Figure:
     """Watch hours per day, stacked by device."""
-    fig = px.area(frame, x="session_date", y="total_watch_hours", color="device",
-                  title="Daily watch hours by device",
-                  labels={"session_date": "day", "total_watch_hours": "watch hours"})
+    fig = px.bar(frame, x="session_date", y="total_watch_hours", color="device",
+                 title="Daily watch hours by device", hover_data=["sessions", "unique_users"],
+                 color_discrete_sequence=["#b7791f", "#d4a017", "#718096", "#2c5282", "#a0aec0"],
+                 labels={"session_date": "day", "total_watch_hours": "watch hours"})
+    fig.update_layout(barmode="stack", bargap=0.15)
     return fig
 
 
@@ -110,7 +112,7 @@ def top_content(frame: pd.DataFrame, measure: str, title: str) -> go.Figure:
 def genres(frame: pd.DataFrame) -> go.Figure:
     """Watch hours per genre, colored by average completion."""
     return px.bar(frame, x="genre", y="total_watch_hours", color="avg_completion_pct",
-                  color_continuous_scale="YlOrBr", title="Genre performance",
+                  color_continuous_scale=["#f6e05e", "#9c4221"], title="Genre performance",
                   labels={"total_watch_hours": "watch hours", "avg_completion_pct": "avg completion %"})
 
 

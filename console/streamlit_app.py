@@ -18,10 +18,11 @@ ui.start_run()
 
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon="🏠", default=True),
-    st.Page("app_pages/pipelines.py", title="Pipelines", icon="🛠️"),
-    st.Page("app_pages/data_quality.py", title="Data quality", icon="🧪"),
-    st.Page("app_pages/volumes.py", title="Volumes & latency", icon="📦"),
-    st.Page("app_pages/gold_kpis.py", title="Gold KPIs", icon="🏆"),
+    st.Page("app_pages/pipelines.py", title="Pipelines", icon="🛠️", url_path="pipelines"),
+    st.Page("app_pages/data_quality.py", title="Data quality", icon="🧪", url_path="data-quality"),
+    st.Page("app_pages/volumes.py", title="Volumes & latency", icon="📦",
+            url_path="volumes"),
+    st.Page("app_pages/gold_kpis.py", title="Gold KPIs", icon="🏆", url_path="gold-kpis"),
 ]
 
 if auth.can_read():

@@ -99,16 +99,19 @@ def fmt_duration(seconds) -> str:
 
 
 def fmt_ago(moment) -> str:
-    """'5 min ago' for a UTC timestamp, or an en dash."""
+    """'5 min ago', '3 h ago', '2 d ago' for a UTC timestamp, or an en dash."""
     if _missing(moment):
         return "–"
     moment = pd.Timestamp(moment)
     if moment.tzinfo is None:
         moment = moment.tz_localize("UTC")
     delta = (datetime.now(timezone.utc) - moment.to_pydatetime()).total_seconds()
-    if delta < 0:
+    if delta < 60:
         return "just now"
-    return f"{fmt_duration(delta)} ago"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if delta >= size * (2 if unit == "d" else 1):
+            return f"{int(delta // size)} {unit} ago"
+    return "just now"
 
 
 def fmt_time(moment) -> str:

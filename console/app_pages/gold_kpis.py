@@ -34,7 +34,7 @@ tiles = ui.load(data.kpi_tiles, flt)
 if tiles:
     cols = st.columns(6)
     cols[0].metric("Users", ui.fmt_int(tiles.get("users")), border=True)
-    cols[1].metric("Active users (30 d)", ui.fmt_int(tiles.get("active_users_30d")), border=True,
+    cols[1].metric("Active (30 d)", ui.fmt_int(tiles.get("active_users_30d")), border=True,
                    help="Users with a session in the 720 hours before the latest session.")
     cols[2].metric("Sessions", ui.fmt_int(tiles.get("sessions")), border=True)
     cols[3].metric("Watch hours", ui.fmt_num(tiles.get("total_watch_hours"), 0), border=True)
@@ -82,4 +82,6 @@ if countries_frame is not None and not countries_frame.empty:
     with left:
         ui.chart(charts.countries(countries_frame), key="countries")
     with right:
-        ui.table(countries_frame, height=340)
+        ui.table(countries_frame, column_config={
+            "total_watch_hours": st.column_config.NumberColumn("watch hours", format="%.1f"),
+            "avg_session_minutes": st.column_config.NumberColumn("avg minutes", format="%.1f")})

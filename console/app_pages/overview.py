@@ -38,7 +38,7 @@ def _volume_tiles() -> None:
     columns = st.columns(5)
     for column, layer in zip(columns, data.LAYERS):
         column.metric(f"Rows in {layer}", ui.fmt_int((rows or {}).get(layer)), border=True)
-    columns[3].metric("End-to-end latency (last run)",
+    columns[3].metric("Latency (last run)",
                       ui.fmt_duration((latency or {}).get("latency_seconds")), border=True,
                       help="From the earliest file landing (its modification time) to gold built.")
     built = (fresh or {}).get("gold_built_at")
@@ -92,11 +92,8 @@ def live() -> None:
     ui.start_run()
     _quality_tiles()
     _volume_tiles()
-    left, right = st.columns([3, 2])
-    with left:
-        _dag_health()
-    with right:
-        _attention()
+    _dag_health()
+    _attention()
 
 
 live()

@@ -27,16 +27,17 @@ CONTENT = [  # content_id, title, type, duration_min, primary genre, genres
 ]
 
 
-def fact_rows() -> list[tuple]:
-    """60 sessions over 12 days; u7 never watches (inactive)."""
+def fact_rows(sessions: int = 60, days: int = 12) -> list[tuple]:
+    """`sessions` sessions over `days` days; u7 never watches (inactive)."""
     rows = []
-    for i in range(60):
+    for i in range(sessions):
         user_id, country, tier = USERS[i % 6]
-        content_id, title, ctype, duration, genre, _ = CONTENT[i % 4]
-        started = BASE + timedelta(days=i % 12, hours=i % 7, minutes=i)
+        content_id, title, ctype, duration, genre, _ = CONTENT[(0, 0, 1, 0, 2, 1, 3)[i % 7]]
+        started = BASE + timedelta(days=i % days, hours=i % 7, minutes=i % 60)
         watch = 600 + (i * 397) % 6000
         pct = min(100.0, watch * 100 / (duration * 60))
-        rows.append((f"s{i:03d}", user_id, content_id, started, started.date(), DEVICES[i % 3],
+        device = DEVICES[(i // days + i // 5) % 3]
+        rows.append((f"s{i:03d}", user_id, content_id, started, started.date(), device,
                      watch, pct, pct >= 90, country, tier, title, ctype, genre))
     return rows
 
@@ -72,12 +73,12 @@ GOLD_SQL = [
 ]
 
 
-def load(conn: psycopg.Connection) -> None:
+def load(conn: psycopg.Connection, sessions: int = 60, days: int = 12) -> None:
     """Fill gold and ops with the dataset (one transaction)."""
     with conn.cursor() as cur:
         cur.executemany(
             "insert into gold.fact_viewing values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-            fact_rows())
+            fact_rows(sessions, days))
         for user_id, country, tier in USERS:
             cur.execute("""
                 insert into gold.user_engagement

@@ -22,7 +22,7 @@ def test_overview(loaded_db, fake_airflow, open_page):
     assert silver.value == "90.0" and float(silver.delta) == pytest.approx(-2.0)
     assert metrics["Rows in bronze"].value == "80"
     assert metrics["Rows in gold"].value == "60"  # run-3 did not measure gold
-    assert metrics["End-to-end latency (last run)"].value == "6 min 20 s"
+    assert metrics["Latency (last run)"].value == "6 min 20 s"
     body = texts(at)
     health = at.dataframe[0].value
     assert list(health["dag_id"]) == sorted(health["dag_id"])
