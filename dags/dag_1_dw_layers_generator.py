@@ -25,7 +25,7 @@ def dag_1_dw_layers_generator():
     def create_layer_schemas() -> dict:
         from etl.schema import init
         from dags.common.runtime import run_step
-        return run_step(lambda run_id, settings: init(settings=settings))
+        return run_step(init)
 
     create_layer_schemas()
 

@@ -34,7 +34,7 @@ def dag_2_data_ingesters():
     def ensure_schema() -> dict:
         from etl.schema import init
         from dags.common.runtime import run_step
-        return run_step(lambda run_id, settings: init(settings=settings))
+        return run_step(init)
 
     @task(outlets=[RAW_CSV_FILES, RAW_JSON_FILES])
     def register_files(params=None) -> dict:

@@ -27,9 +27,8 @@ def dag_3_data_transformer_bronze():
     @task
     def load_csv_files() -> dict:
         from etl.ingest.pipeline import load_registered
-        from dags.common.runtime import run_step, task_settings
-        return run_step(load_registered, "csv", layer="bronze",
-                        batch_size=task_settings().bronze_batch_size)
+        from dags.common.runtime import run_step
+        return run_step(load_registered, "csv", layer="bronze", batch_size_from="bronze_batch_size")
 
     @task(outlets=[BRONZE_CSV_TABLES])
     def check_bronze_csv() -> dict:

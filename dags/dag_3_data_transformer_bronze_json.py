@@ -26,9 +26,8 @@ def dag_3_data_transformer_bronze_json():
     @task
     def load_json_files() -> dict:
         from etl.ingest.pipeline import load_registered
-        from dags.common.runtime import run_step, task_settings
-        return run_step(load_registered, "json", layer="bronze",
-                        batch_size=task_settings().bronze_batch_size)
+        from dags.common.runtime import run_step
+        return run_step(load_registered, "json", layer="bronze", batch_size_from="bronze_batch_size")
 
     @task(outlets=[BRONZE_CONTENT])
     def check_bronze_json() -> dict:

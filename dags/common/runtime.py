@@ -6,6 +6,7 @@ imported inside the functions, which tasks call.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,13 +53,24 @@ def raw_dir_param(params) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def _with_run(fn: Callable, run_id: str, settings, kwargs: dict) -> dict:
+    """kwargs plus settings, and run_id when fn takes one (schema.init does not)."""
+    params = inspect.signature(fn).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    extra = {"settings": settings}
+    if "run_id" in params or takes_any:
+        extra["run_id"] = run_id
+    return {**kwargs, **extra}
+
+
 def run_step(fn: Callable, *args, layer: str | None = None, quality: bool = False,
-             **kwargs) -> dict:
+             batch_size_from: str | None = None, **kwargs) -> dict:
     """Call one `etl` step for the running task and record it in ops.task_runs.
 
-    Passes run_id and settings; a TerminalError (bad config, failed critical
+    Passes settings (and run_id when fn takes it); a TerminalError (bad config, failed critical
     check) fails the task at once, without retries. With `quality=True` the step
     is a data-quality check, skipped when `enable_data_quality_checks` is off.
+    `batch_size_from` names the setting (or Variable) passed as `batch_size`.
     Returns a small summary for XCom.
     """
     from airflow.sdk import get_current_context
@@ -72,13 +84,15 @@ def run_step(fn: Callable, *args, layer: str | None = None, quality: bool = Fals
     run_id, dag_id, dag_run_id = run_ids(context)
     settings = task_settings()
     started_at = getattr(ti, "start_date", None) or datetime.now(timezone.utc)
+    if batch_size_from:
+        kwargs["batch_size"] = getattr(settings, batch_size_from)
     if quality and not settings.enable_data_quality_checks:
         log.info("data quality checks are disabled (enable_data_quality_checks); not running %s",
                  ti.task_id)
         report, summary = None, {"skipped": True}
     else:
         try:
-            report = fn(*args, run_id=run_id, settings=settings, **kwargs)
+            report = fn(*args, **_with_run(fn, run_id, settings, kwargs))
         except TerminalError as exc:
             # Retrying a bad configuration or a failed critical check cannot help.
             raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc

@@ -24,3 +24,17 @@ def test_empty_raw_dir_param_means_the_settings():
     assert raw_dir_param({"raw_dir": None}) is None
     assert raw_dir_param({"raw_dir": ""}) is None
     assert str(raw_dir_param({"raw_dir": "/data/raw"})) == "/data/raw"
+
+
+def test_run_id_is_passed_only_to_steps_that_take_it():
+    from dags.common.runtime import _with_run
+
+    def init(settings=None, mongo=True):
+        pass
+
+    def load(kind, *, run_id=None, settings=None, batch_size=None):
+        pass
+
+    assert _with_run(init, "r", "S", {}) == {"settings": "S"}
+    assert _with_run(load, "r", "S", {"batch_size": 5}) == {"batch_size": 5, "settings": "S",
+                                                            "run_id": "r"}

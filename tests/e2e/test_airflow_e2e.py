@@ -60,7 +60,7 @@ def e2e_forced_failure():
         from etl.errors import QualityGateFailed
         from dags.common.runtime import run_step
 
-        def gate(run_id, settings):
+        def gate(*, run_id, settings):
             raise QualityGateFailed("forced critical check failure")
         return run_step(gate)
 
