@@ -130,9 +130,11 @@ select
     watch_seconds,
     case when silver.ascii_lower(device) in ('mobile', 'tv', 'web', 'tablet')
          then silver.ascii_lower(device) else 'other' end,
-    -- least() ignores nulls: an unknown duration must stay null, not become 100.
+    -- least() ignores nulls: an unknown duration must stay null, not become 100. In numeric,
+    -- because any double > 0 is a valid duration and double arithmetic could overflow.
     case when duration_min is not null
-         then least(100, watch_seconds * 100.0 / (duration_min * 60))::double precision end,
+         then least(100, watch_seconds * 100.0 / (duration_min::numeric * 60))::double precision
+    end,
     ingestion_id, source_file, source_row
 from viewing_sessions_staged
 where outcome = 'silver';

@@ -232,3 +232,19 @@ def test_missing_keys_are_never_deduplicated(medallion_db):
     build_silver()
     assert fetch(medallion_db, "select count(*) as n from silver.viewing_sessions_rejected "
                                "where reason = 'missing_key'") == [{"n": 3}]
+
+
+def test_completion_pct_never_overflows_on_extreme_valid_values(medallion_db):
+    load_bronze(medallion_db, "users", "users.csv", [{"user_id": "u1"}])
+    load_bronze(medallion_db, "content", "content.json", [
+        {"content_id": "tiny", "duration_min": "1e-300"},
+        {"content_id": "huge", "duration_min": 1.7e308}])
+    load_bronze(medallion_db, "viewing_sessions", "viewing_sessions.csv", [
+        _session("s1", content_id="tiny", watch_seconds="9223372036854775807"),
+        _session("s2", content_id="huge", watch_seconds="9223372036854775807"),
+        _session("s3", content_id="huge", watch_seconds="0")])
+    build_silver()
+    got = {r["session_id"]: r["completion_pct"] for r in
+           fetch(medallion_db, "select * from silver.viewing_sessions")}
+    assert got["s1"] == 100.0
+    assert 0 < got["s2"] < 1e-200 and got["s3"] == 0.0
