@@ -381,6 +381,9 @@ def test_failures_retry_with_backoff_then_alert(stack):
     assert sum("fail_retryably" in t for t in texts) == 1
     assert any("forced retryable failure" in t for t in texts)
     assert any("forced critical check failure" in t for t in texts)
+    # the alert links to the task's log in this Airflow's UI
+    assert all(f"Log: {stack.settings.airflow_api_url}/dags/e2e_forced_failure/runs/" in t
+               for t in texts)
 
     metrics = _wait(lambda: _pipeline_run(stack.database, f"e2e_forced_failure:{run.dag_run_id}"),
                     "the failed run's metrics", stack)
