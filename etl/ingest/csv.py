@@ -17,6 +17,7 @@ import logging
 import re
 import sys
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import BinaryIO, Iterable, Iterator
 
 import psycopg
@@ -33,7 +34,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
                          "watch_seconds", "device"),
 }
 PG_ENCODING = {"utf-8": "UTF8", "cp1252": "WIN1252"}
-_SEQUENCE = "pg_temp.medallion_source_row"
 _MAX_HEADER = 16 * CHUNK
 
 
@@ -166,13 +166,14 @@ def _clean_piece(piece: bytes, in_quote: bool) -> tuple[bytes, bool]:
     return b'"'.join(parts), after
 
 
-def data_records(blocks: Iterable[bytes], pending: bytes) -> Iterator[bytes]:
+def data_records(blocks: Iterable[bytes], pending: bytes, keep_lead: bool = False) -> Iterator[bytes]:
     """The data rows as LF-separated CSV records, header and blank lines gone.
 
     `pending` is what followed the header (it starts with the header's newline).
+    With `keep_lead`, every record, the first included, is introduced by a newline.
     """
     in_quote = False
-    lead = True  # the first record's leading newline is the header's: drop it
+    lead = not keep_lead  # the first record's leading newline is the header's: drop it
     for block in blocks:
         buf = pending + block
         cut = buf.rfind(b"\n")
@@ -193,61 +194,99 @@ def data_records(blocks: Iterable[bytes], pending: bytes) -> Iterator[bytes]:
             yield out
 
 
-# ------------------------------------------------------------------ COPY
+_FORMAT = b"%s%d,%s".__mod__
 
-def prepare_session(conn: psycopg.Connection, ingestion_id: int, source_file: str) -> None:
-    """Set the metadata the bronze column defaults read, for this transaction only."""
-    conn.execute("create temp sequence if not exists medallion_source_row")
-    conn.execute(
-        "select set_config('medallion.ingestion_id', %s, true), "
-        "set_config('medallion.source_file', %s, true), "
-        "setval('pg_temp.medallion_source_row', 1, false)",
-        (str(ingestion_id), source_file))
+
+def _number_part(part: bytes, prefix: bytes, n: int) -> tuple[bytes, int]:
+    """Put prefix + number in front of every record a newline (outside quotes) introduces."""
+    if b"\n" not in part:
+        return part, n
+    lines = part.split(b"\n")
+    k = len(lines) - 1
+    body = b"\n".join(map(_FORMAT, zip(repeat(prefix, k), range(n + 1, n + k + 1), lines[1:])))
+    return lines[0] + b"\n" + body, n + k
+
+
+def numbered(blocks: Iterable[bytes], prefix: bytes) -> Iterator[bytes]:
+    """Records (each introduced by a newline, see `data_records(keep_lead=True)`) as
+    `prefix<source_row>,<record>`, newline-separated."""
+    n = 0
+    in_quote = False
+    first = True
+    for block in blocks:
+        quotes = block.count(b'"')
+        if not quotes:
+            out = block if in_quote else _number_part(block, prefix, n)
+            if not in_quote:
+                out, n = out
+        else:
+            parts = block.split(b'"')
+            for i in range(1 if in_quote else 0, len(parts), 2):
+                parts[i], n = _number_part(parts[i], prefix, n)
+            out = b'"'.join(parts)
+            in_quote ^= quotes % 2 == 1
+        if first:
+            out, first = out[1:], False
+        yield out
+
+
+def csv_text(value: str, encoding: str) -> bytes:
+    """One CSV field, quoted, in the file's encoding (UnicodeEncodeError when impossible)."""
+    return b'"' + value.replace('"', '""').encode(encoding) + b'"'
 
 
 def copy_rows(conn: psycopg.Connection, entity: str, layout: Layout, encoding: str,
-              records: Iterable[bytes]) -> int:
-    """COPY the records into bronze.<entity>; returns the number of rows written."""
-    options = sql.SQL("FORMAT csv, ENCODING {enc}, FORCE_NOT_NULL ({cols})")
-    table = sql.Identifier("bronze", entity)
-    if not layout.has_extra:
-        cols = sql.SQL(", ").join(sql.Identifier(t) for t in layout.targets)
-        stmt = sql.SQL("COPY {table} ({cols}) FROM STDIN WITH ({opts})").format(
-            table=table, cols=cols,
-            opts=options.format(enc=sql.Literal(PG_ENCODING[encoding]), cols=cols))
-        with conn.cursor() as cur:
-            with cur.copy(stmt) as copy:
-                for block in records:
-                    copy.write(block)
-            return cur.rowcount
-    return _copy_with_extra(conn, entity, layout, encoding, records, options)
+              blocks: Iterable[bytes], ingestion_id: int, source_file: str) -> int:
+    """COPY the data rows into bronze.<entity>; returns the number of rows written.
+
+    `blocks` is the raw text after the header (see `read_header`).
+    """
+    try:
+        meta = b"%d," % ingestion_id + csv_text(source_file, encoding) + b","
+    except UnicodeEncodeError:
+        # a cp1252 file under a name cp1252 cannot spell: hand PostgreSQL UTF-8 instead
+        blocks = (block.decode(encoding).encode("utf-8") for block in blocks)
+        encoding = "utf-8"
+        meta = b"%d," % ingestion_id + csv_text(source_file, encoding) + b","
+    file_cols = [sql.Identifier(t) for t in layout.targets]
+    if layout.has_extra:
+        return _copy_with_extra(conn, entity, layout, encoding, blocks, ingestion_id, source_file)
+    stmt = sql.SQL("COPY {table} (ingestion_id, source_file, source_row, {cols}) FROM STDIN "
+                   "WITH (FORMAT csv, ENCODING {enc}, FORCE_NOT_NULL ({cols}))").format(
+        table=sql.Identifier("bronze", entity), cols=sql.SQL(", ").join(file_cols),
+        enc=sql.Literal(PG_ENCODING[encoding]))
+    with conn.cursor() as cur:
+        with cur.copy(stmt) as copy:
+            for block in numbered(blocks, meta):
+                copy.write(block)
+        return cur.rowcount
 
 
-def _copy_with_extra(conn, entity, layout, encoding, records, options) -> int:
+def _copy_with_extra(conn, entity, layout, encoding, blocks, ingestion_id, source_file) -> int:
     """Extra columns: COPY into a staging table, then move the rows with `extra` as jsonb."""
     staged = [sql.Identifier(f"c{i}") for i in range(len(layout.names))]
     conn.execute(sql.SQL(
-        "create temp table medallion_stage ({cols}, source_row bigint "
-        "default nextval('pg_temp.medallion_source_row'::text)) on commit drop").format(
+        "create temp table medallion_stage (source_row bigint, {cols}) on commit drop").format(
         cols=sql.SQL(", ").join(sql.SQL("{} text").format(c) for c in staged)))
     cols = sql.SQL(", ").join(staged)
-    stmt = sql.SQL("COPY medallion_stage ({cols}) FROM STDIN WITH ({opts})").format(
-        cols=cols, opts=options.format(enc=sql.Literal(PG_ENCODING[encoding]), cols=cols))
+    stmt = sql.SQL("COPY medallion_stage (source_row, {cols}) FROM STDIN "
+                   "WITH (FORMAT csv, ENCODING {enc}, FORCE_NOT_NULL ({cols}))").format(
+        cols=cols, enc=sql.Literal(PG_ENCODING[encoding]))
     with conn.cursor() as cur:
         with cur.copy(stmt) as copy:
-            for block in records:
+            for block in numbered(blocks, b""):
                 copy.write(block)
     required = [(i, t) for i, t in enumerate(layout.targets) if i not in layout.extra_positions]
     keys = sql.SQL(", ").join(sql.Literal(layout.targets[i]) for i in layout.extra_positions)
     values = sql.SQL(", ").join(staged[i] for i in layout.extra_positions)
     insert = sql.SQL(
-        "insert into {table} ({targets}, extra, source_row) "
-        "select {sources}, jsonb_object(array[{keys}]::text[], array[{values}]::text[]), source_row "
-        "from medallion_stage order by source_row").format(
+        "insert into {table} ({targets}, extra, ingestion_id, source_file, source_row) "
+        "select {sources}, jsonb_object(array[{keys}]::text[], array[{values}]::text[]), "
+        "{iid}, {sf}, source_row from medallion_stage order by source_row").format(
         table=sql.Identifier("bronze", entity),
         targets=sql.SQL(", ").join(sql.Identifier(t) for _, t in required),
         sources=sql.SQL(", ").join(staged[i] for i, _ in required),
-        keys=keys, values=values)
+        keys=keys, values=values, iid=sql.Literal(ingestion_id), sf=sql.Literal(source_file))
     with conn.cursor() as cur:
         cur.execute(insert)
         rows = cur.rowcount

@@ -160,10 +160,10 @@ def _load_csv(conn: psycopg.Connection, entry: registry.QueuedFile, ingestion_id
     _counter, stream = open_text_bytes(Path(entry.file_path), entry.compression, on_bytes=on_bytes)
     with stream:
         layout, pending = csvload.read_header(stream, entry.encoding, entry.entity)
-        csvload.prepare_session(conn, ingestion_id, entry.source_file)
         try:
             return csvload.copy_rows(conn, entry.entity, layout, entry.encoding,
-                                     csvload.data_records(chunks(stream), pending))
+                                     csvload.data_records(chunks(stream), pending, keep_lead=True),
+                                     ingestion_id, entry.source_file)
         except psycopg.DataError as exc:
             raise csvload.CsvFormatError(_explain_csv(entry, layout, exc)) from exc
 

@@ -258,3 +258,11 @@ def test_bronze_row_count_equals_data_row_count_for_every_loaded_file(medallion_
     assert counted == expected == logged
     assert {f.source_file: f.rows_loaded for f in report.loaded} == expected
     assert db.mongo_database(medallion_db)[MONGO_COLLECTION].count_documents({}) == 321
+
+
+def test_cp1252_file_under_a_name_cp1252_cannot_spell(medallion_db, raw_dir):
+    name = "sub/users_東京.csv"
+    write(raw_dir / name, f"{USERS_HEADER}\nu1,a@x.io,Zoë,FR,2024-01-01,free,1990,x\n".encode("cp1252"))
+    report = ingest(raw_dir)
+    assert (report.status_of(name).status, report.status_of(name).encoding) == ("loaded", "cp1252")
+    assert bronze(medallion_db, "users", name, "full_name, source_file") == [("Zoë", name)]

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from etl.ingest.csv import CsvFormatError, data_records, read_header
+from etl.ingest.csv import CsvFormatError, csv_text, data_records, numbered, read_header
 
 SESSIONS = "session_id,user_id,content_id,started_at,ended_at,watch_seconds,device"
 
@@ -91,3 +91,24 @@ def test_records_survive_any_block_split(seed):
     parsed = list(csv.reader(io.StringIO(out.decode(), newline="")))
     assert parsed == rows
     assert out.count(b"\n") - sum(f.count("\n") for r in rows for f in r) == max(len(rows) - 1, 0)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_numbered_records_carry_metadata_and_row_number_under_any_split(seed):
+    """What PostgreSQL receives: ingestion_id, source_file, source_row, then the row as written."""
+    rng = random.Random(1000 + seed)
+    rows = [[_random_field(rng) for _ in range(7)] for _ in range(rng.randint(0, 30))]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator=rng.choice(["\n", "\r\n"]))
+    writer.writerow(SESSIONS.split(","))
+    for row in rows:
+        if rng.random() < 0.3:
+            buf.write("\n")
+        writer.writerow(row)
+    stream = io.BytesIO(buf.getvalue().encode())
+    _, pending = read_header(stream, "utf-8", "viewing_sessions")
+    blocks = split(stream.read(), [rng.randint(1, 40) for _ in range(5)])
+    meta = b"42," + csv_text('dir/a "b", c.csv', "utf-8") + b","
+    out = b"".join(numbered(data_records(blocks, pending, keep_lead=True), meta))
+    parsed = list(csv.reader(io.StringIO(out.decode(), newline="")))
+    assert parsed == [["42", 'dir/a "b", c.csv', str(i), *row] for i, row in enumerate(rows, 1)]
