@@ -239,7 +239,13 @@ def _scan(layer: str, files: list[Path], settings: Settings) -> tuple[list[Check
     for path in files:
         scan.add_sodacl_yaml_file(str(path))
     scan.sampler = _sampler_class()(SAMPLE_LIMIT)
-    exit_code = scan.execute()
+    try:
+        exit_code = scan.execute()
+    finally:
+        # Soda 3.5 leaves its data-source connections open and idle in transaction,
+        # holding locks that block the next transform's DDL; close them ourselves.
+        for data_source in scan._data_source_manager.data_sources.values():
+            data_source.disconnect()
     results = [_result(check) for check in scan._checks if check.archetype is None]
     error = None
     if scan.has_error_logs() or exit_code == 3:

@@ -166,6 +166,10 @@ def test_negative_gold_metric_fails_only_its_check(worked_db):
         select f.row_data from ops.dq_failed_rows f join ops.dq_check_results r using (result_id)
         where r.run_id = 'neg'""")
     assert row_data["avg_session_minutes"] == -30.5
+    # Soda's own connection is closed: nothing left idle in transaction, holding locks.
+    assert _query(worked_db, """
+        select count(*) from pg_stat_activity
+        where datname = current_database() and state like 'idle in transaction%'""") == [(0,)]
 
 
 def test_failed_row_samples_are_capped(worked_db):
