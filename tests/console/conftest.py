@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import psycopg
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from console import airflow_api
-from tests.console import dataset
-from tests.console.fakes import FakeAirflow
-
-ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "console" / "streamlit_app.py"
-PAGES = {
-    "overview": "app_pages/overview.py",
-    "pipelines": "app_pages/pipelines.py",
-    "data_quality": "app_pages/data_quality.py",
-    "volumes": "app_pages/volumes.py",
-    "gold_kpis": "app_pages/gold_kpis.py",
-}
+from tests.console import console_testdata
+from tests.console.console_fakes import FakeAirflow
+from tests.console.console_helpers import APP, PAGES
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +27,7 @@ def _fresh_streamlit_caches():
 def loaded_db(medallion_db):
     """The medallion_db with the console dataset in gold and ops."""
     with psycopg.connect(**medallion_db.libpq_kwargs()) as conn:
-        dataset.load(conn)
+        console_testdata.load(conn)
     return medallion_db
 
 
@@ -64,17 +53,3 @@ def open_page():
         return at
 
     return _open
-
-
-def texts(at: AppTest) -> str:
-    """Every visible text of the app, for assertions."""
-    parts = []
-    for kind in ("title", "subheader", "markdown", "caption", "info", "success", "warning",
-                 "error", "code"):
-        parts.extend(str(e.value) for e in getattr(at, kind))
-    parts.extend(f"{m.label} {m.value} {m.delta}" for m in at.metric)
-    return "\n".join(parts)
-
-
-def no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
