@@ -230,6 +230,12 @@ def numbered(blocks: Iterable[bytes], prefix: bytes) -> Iterator[bytes]:
         yield out
 
 
+def _transcoded(blocks: Iterable[bytes], encoding: str) -> Iterator[bytes]:
+    """Single-byte text re-encoded as UTF-8, block by block."""
+    for block in blocks:
+        yield block.decode(encoding).encode("utf-8")
+
+
 def csv_text(value: str, encoding: str) -> bytes:
     """One CSV field, quoted, in the file's encoding (UnicodeEncodeError when impossible)."""
     return b'"' + value.replace('"', '""').encode(encoding) + b'"'
@@ -245,7 +251,7 @@ def copy_rows(conn: psycopg.Connection, entity: str, layout: Layout, encoding: s
         meta = b"%d," % ingestion_id + csv_text(source_file, encoding) + b","
     except UnicodeEncodeError:
         # a cp1252 file under a name cp1252 cannot spell: hand PostgreSQL UTF-8 instead
-        blocks = (block.decode(encoding).encode("utf-8") for block in blocks)
+        blocks = _transcoded(blocks, encoding)
         encoding = "utf-8"
         meta = b"%d," % ingestion_id + csv_text(source_file, encoding) + b","
     file_cols = [sql.Identifier(t) for t in layout.targets]
