@@ -4,7 +4,7 @@ import pytest
 
 from etl.services import free_port
 from etl.settings import reset_settings
-from tests.console.console_helpers import PAGES, no_exception, texts
+from console_helpers import PAGES, no_exception, texts
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.console.console_helpers import PAGES, no_exception, texts
+from console_helpers import PAGES, no_exception, texts
 
 
 @pytest.mark.parametrize("name", list(PAGES))

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from tests.console import console_testdata as dataset
-from tests.console.console_helpers import no_exception, texts
+import console_testdata as dataset
+from console_helpers import no_exception, texts
 
 
 def metrics(at) -> dict:
