@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 log = logging.getLogger(__name__)
 
 OWNER = "data-engineering"
-START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
 TAGS = ["medallion"]
 
 
@@ -102,7 +101,9 @@ DEFAULT_ARGS = {
 }
 
 DAG_KWARGS = {
-    "start_date": START_DATE,
+    # No start_date: a cron-scheduled DAG then waits for its next tick after it is
+    # unpaused instead of running the tick already past (which `medallion up`
+    # would double with its own first run).
     "catchup": False,
     "max_active_runs": 1,
     "default_args": DEFAULT_ARGS,

@@ -147,3 +147,15 @@ def test_dag_files_stay_thin():
         assert "Variable.get" not in source and "get_settings" not in source, path.name
         assert "airflow.decorators" not in source and "Dataset" not in source, path.name
         assert "schedule_interval" not in source, path.name
+
+
+def test_unpausing_dag_2_waits_for_its_next_tick(dagbag):
+    """No run for the tick already past: `medallion up` triggers the first run itself."""
+    from datetime import datetime, timezone
+
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    dag = dagbag.dags["dag_2_data_ingesters"]
+    serialized = DagSerialization.from_dict(DagSerialization.to_dict(dag))
+    first = serialized.next_dagrun_info(last_automated_run_info=None)
+    assert first is not None and first.run_after > datetime.now(timezone.utc)
