@@ -253,8 +253,9 @@ def migrate(env: dict[str, str]) -> None:
 
 # ---------------------------------------------------------------- REST helpers
 
-def _request(method: str, url: str, body: dict | None = None, token: str | None = None,
-             timeout: float = 10) -> dict:
+def api_request(method: str, url: str, body: dict | None = None, token: str | None = None,
+                timeout: float = 10) -> dict:
+    """One JSON call to the REST API (urllib; raises urllib.error.HTTPError on 4xx/5xx)."""
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -265,10 +266,13 @@ def _request(method: str, url: str, body: dict | None = None, token: str | None 
     return json.loads(payload) if payload else {}
 
 
+_request = api_request  # the name etl.stack already uses
+
+
 def api_token(settings: Settings | None = None) -> str:
     """A JWT for the REST API from POST /auth/token with AIRFLOW_USERNAME / AIRFLOW_PASSWORD."""
     settings = settings or get_settings()
-    answer = _request("POST", f"{settings.airflow_api_url.rstrip('/')}/auth/token",
+    answer = api_request("POST", f"{settings.airflow_api_url.rstrip('/')}/auth/token",
                       {"username": settings.airflow_username,
                        "password": settings.airflow_password.get_secret_value()})
     return answer["access_token"]
@@ -278,7 +282,7 @@ def health(settings: Settings | None = None) -> dict[str, str]:
     """Component -> status from GET /api/v2/monitor/health ({} when the API does not answer)."""
     settings = settings or get_settings()
     try:
-        answer = _request("GET", f"{settings.airflow_api_url.rstrip('/')}/api/v2/monitor/health",
+        answer = api_request("GET", f"{settings.airflow_api_url.rstrip('/')}/api/v2/monitor/health",
                           timeout=5)
     except (OSError, ValueError):
         return {}
@@ -318,13 +322,13 @@ def unpause_chain(settings: Settings, dag_ids=DAG_IDS, timeout: float = 180) -> 
     while pending and time.monotonic() < deadline:
         for dag_id in list(pending):
             try:
-                dag = _request("GET", f"{base}/api/v2/dags/{dag_id}", token=token)
+                dag = api_request("GET", f"{base}/api/v2/dags/{dag_id}", token=token)
             except urllib.error.HTTPError as exc:
                 if exc.code == 404:  # not parsed yet
                     continue
                 raise
             if dag.get("is_paused"):
-                _request("PATCH", f"{base}/api/v2/dags/{dag_id}", {"is_paused": False}, token=token)
+                api_request("PATCH", f"{base}/api/v2/dags/{dag_id}", {"is_paused": False}, token=token)
                 unpaused.append(dag_id)
             pending.remove(dag_id)
         if pending:
