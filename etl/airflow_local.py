@@ -186,6 +186,9 @@ def airflow_env(settings: Settings | None = None, *, dags_folder: Path | None = 
         "AIRFLOW__API__HOST": settings_host(settings),
         "AIRFLOW__API__PORT": str(settings.airflow_port),
         "AIRFLOW__API__WORKERS": "1",
+        # On 2 busy cores the Execution API can take longer than the 5 s default to
+        # answer a task starting up, which failed a first try with httpx.ReadTimeout.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
         "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(state_dir() / "logs" / "airflow"),

@@ -20,8 +20,12 @@ class ConfigError(TerminalError):
     """A setting is missing or wrong; the message names the variable to set."""
 
 
-class ServiceUnavailable(TerminalError):
-    """A service does not answer; the message names host, port and the variable to set."""
+class ServiceUnavailable(RetryableError):
+    """A service does not answer; the message names host, port and the variable to set.
+
+    Retryable: a database restarting under a running DAG comes back, and the
+    task's next try succeeds. The CLI still reports it as one line.
+    """
 
 
 class RejectedFile(TerminalError):
