@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -239,9 +241,15 @@ def _scan(layer: str, files: list[Path], settings: Settings) -> tuple[list[Check
     for path in files:
         scan.add_sodacl_yaml_file(str(path))
     scan.sampler = _sampler_class()(SAMPLE_LIMIT)
+    soda_log = logging.getLogger("soda")
+    level = soda_log.level
+    if not log.isEnabledFor(logging.DEBUG):
+        # Soda logs every error twice with its SQL; ours is the short reason we raise.
+        soda_log.setLevel(logging.CRITICAL)
     try:
         exit_code = scan.execute()
     finally:
+        soda_log.setLevel(level)
         # Soda 3.5 leaves its data-source connections open and idle in transaction,
         # holding locks that block the next transform's DDL; close them ourselves.
         for data_source in scan._data_source_manager.data_sources.values():
@@ -249,10 +257,24 @@ def _scan(layer: str, files: list[Path], settings: Settings) -> tuple[list[Check
     results = [_result(check) for check in scan._checks if check.archetype is None]
     error = None
     if scan.has_error_logs() or exit_code == 3:
-        error = "; ".join(log_.message.strip() for log_ in scan.get_error_logs()) or (
+        log.debug("soda errors:\n%s", scan.get_error_logs_text())
+        error = _error_summary([log_.message for log_ in scan.get_error_logs()]) or (
             f"soda exited with code {exit_code}"
         )
     return results, error
+
+
+def _error_summary(messages: list[str], keep: int = 3) -> str:
+    """Soda's error logs in a few lines: first line of each, causes before consequences."""
+    firsts: list[str] = []
+    for message in messages:
+        line = str(message).strip().splitlines()[0] if str(message).strip() else ""
+        line = re.sub(r"^Query execution error in \d+\.[a-z_0-9]+\.", "query ", line)
+        if line and line not in firsts:
+            firsts.append(line)
+    causes = [m for m in firsts if "were not computed" not in m] or firsts
+    more = len(causes) - keep
+    return "; ".join(causes[:keep]) + (f" (and {more} more)" if more > 0 else "")
 
 
 # ------------------------------------------------------------------ scoring and persistence
@@ -402,13 +424,20 @@ def _gate_message(result: LayerResult) -> str:
 def main(args) -> int:
     """`medallion check [--layer L]`: scan the layers, print each score and failing check.
 
-    Exits 0 when no critical check failed, 1 otherwise.
+    Exits 0 when no critical check failed, 1 when one did, 2 when a scan could not run.
     """
     layers = [args.layer] if getattr(args, "layer", None) else list(LAYERS)
     run_id = new_run_id()
-    results = []
+    results, errors = [], []
     for layer in layers:
-        result = run_checks(layer, run_id=run_id)
+        try:
+            result = run_checks(layer, run_id=run_id)
+        except QualityScanError as exc:
+            errors.append(exc)
+            print(f"{layer}: no score: {exc}", file=sys.stderr)
+            continue
         results.append(result)
         print(result.format())
+    if errors:
+        return 2
     return 1 if any(r.critical_failures for r in results) else 0

@@ -169,7 +169,7 @@ def test_negative_gold_metric_fails_only_its_check(worked_db):
     # Soda's own connection is closed: nothing left idle in transaction, holding locks.
     assert _query(worked_db, """
         select count(*) from pg_stat_activity
-        where datname = current_database() and state like 'idle in transaction%'""") == [(0,)]
+        where datname = current_database() and state like 'idle in transaction%%'""", ()) == [(0,)]
 
 
 def test_failed_row_samples_are_capped(worked_db):

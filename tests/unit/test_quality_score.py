@@ -102,3 +102,17 @@ def test_a_dollar_in_the_password_is_not_templated():
 
     rendered = json.loads(Jinja.resolve(text))
     assert rendered["data_source video_analytics"]["password"] == "pa${ss}word"
+
+
+def test_scan_errors_are_summarised_causes_first():
+    messages = [
+        "Query execution error in 29.video_analytics.gold.kpi_summary.aggregation[0]: "
+        'relation "gold.kpi_summary" does not exist\nLINE 3: FROM gold.kpi_summary\n\nSELECT ...',
+        "Metrics 'row_count' were not computed for check 'row_count = 1'",
+        "Query execution error in 29.video_analytics.gold.kpi_summary.aggregation[0]: "
+        'relation "gold.kpi_summary" does not exist\nSELECT again',
+    ]
+    assert quality._error_summary(messages) == (
+        'query gold.kpi_summary.aggregation[0]: relation "gold.kpi_summary" does not exist')
+    many = [f"cause {i}" for i in range(5)]
+    assert quality._error_summary(many) == "cause 0; cause 1; cause 2 (and 2 more)"
