@@ -203,3 +203,30 @@ def test_scan_error_publishes_no_score_and_says_why(worked_db):
     assert "no score was published" in str(raised.value)
     assert "kpi_summary" in str(raised.value)
     assert _query(worked_db, "select * from ops.dq_scores where run_id = 'broken'") == []
+
+
+def test_identity_counts_bronze_as_the_transform_saw_it(worked_db):
+    insert = """insert into bronze.users (user_id, email, full_name, country, signup_date,
+                    subscription_tier, birth_year, updated_at, ingestion_id, source_file,
+                    source_row, ingestion_timestamp)
+                values ('u7', '', '', '', '', '', '', '', 2, 'users.csv', %s,
+                        (select max(measured_at) from ops.entity_accounting) + %s::interval)"""
+    matches = "The latest users accounting row matches the bronze, silver and rejected tables"
+
+    # A file loaded after the transform (while the scan runs) is the next transform's.
+    with db.connect(worked_db) as conn, conn.transaction():
+        conn.execute(insert, (5, "1 minute"))
+    later = quality.run_checks("silver", run_id="later", tables=["silver.users"],
+                               settings=worked_db)
+    assert [c.name for c in later.checks if c.outcome != "pass"] == []
+
+    # A bronze row that was there before the transform but reached neither silver nor
+    # the rejected table breaks the identity: critical.
+    with db.connect(worked_db) as conn, conn.transaction():
+        conn.execute(insert, (6, "-1 minute"))
+    missed = quality.run_checks("silver", run_id="missed", tables=["silver.users"],
+                                settings=worked_db)
+    failed = [c for c in missed.checks if c.outcome != "pass"]
+    assert [(c.name, c.critical) for c in failed] == [(matches, True)]
+    assert failed[0].failed_rows[0]["recorded_bronze"] == 4
+    assert failed[0].failed_rows[0]["bronze_rows"] == 5
