@@ -44,14 +44,15 @@ def check_history(history: pd.DataFrame, title: str) -> go.Figure:
 def layer_rows(history: pd.DataFrame) -> go.Figure:
     """Rows per layer over runs."""
     return px.line(history, x="started_at", y="rows", color="layer", markers=True,
-                   color_discrete_map=LAYER_COLORS, title="Rows per layer over runs",
+                   color_discrete_map=LAYER_COLORS, title="Rows written per layer, per run",
                    labels={"started_at": "run started"})
 
 
 def table_rows(history: pd.DataFrame) -> go.Figure:
     """Rows per model (table) over runs."""
-    return px.line(history, x="started_at", y="rows", color="model", markers=True,
-                   title="Rows per table over runs", labels={"started_at": "run started"})
+    return px.line(history.sort_values("run_started_at"), x="run_started_at", y="rows",
+                   color="model", markers=True, title="Rows per table (model), per run",
+                   labels={"run_started_at": "run started"})
 
 
 def funnel(frame: pd.DataFrame) -> go.Figure:

@@ -178,7 +178,9 @@ _QUERIES = {
     """),
     # -------------------------------------------------------------- models
     "models_table_rows_history": text("""
-        select run_id, model, layer, started_at, rows, duration_seconds, status
+        select run_id, model, layer, started_at,
+               min(started_at) over (partition by run_id) as run_started_at,
+               rows, duration_seconds, status
         from ops.model_runs
         where model_run_id in (select model_run_id from ops.model_runs
                                order by started_at desc limit :limit)

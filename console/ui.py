@@ -57,7 +57,8 @@ def _show_once(key: str, message: str, show: Callable[[str], Any]) -> None:
 
 def icon(state: str | None) -> str:
     """An emoji for a run, task, check or file state."""
-    return STATE_ICONS.get((state or "none").lower(), "•")
+    # Airflow answers None for a state not reached yet; pandas turns that into NaN.
+    return STATE_ICONS.get(state.lower() if isinstance(state, str) else "none", "•")
 
 
 def with_icon(state: str | None) -> str:

@@ -52,7 +52,7 @@ if results is not None and not results.empty:
             ui.chart(charts.check_history(check_runs, picked["check_name"]), key="check_history")
         with right:
             ui.table(check_runs.assign(outcome=check_runs["outcome"].map(ui.with_icon))[
-                ["measured_at", "outcome", "measured_value", "run_id"]], height=300)
+                ["measured_at", "outcome", "measured_value", "run_id"]])
     st.markdown("**Failed-row samples** (latest result)")
     samples = ui.load(data.failed_rows, int(picked["result_id"]))
     if samples is not None:

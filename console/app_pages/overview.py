@@ -37,7 +37,9 @@ def _volume_tiles() -> None:
     fresh = ui.load(data.gold_freshness)
     columns = st.columns(5)
     for column, layer in zip(columns, data.LAYERS):
-        column.metric(f"Rows in {layer}", ui.fmt_int((rows or {}).get(layer)), border=True)
+        column.metric(f"{layer.title()} rows (last run)", ui.fmt_int((rows or {}).get(layer)),
+                      border=True, help=f"Rows the latest run wrote to {layer} "
+                                        "(as recorded in ops.pipeline_runs).")
     columns[3].metric("Latency (last run)",
                       ui.fmt_duration((latency or {}).get("latency_seconds")), border=True,
                       help="From the earliest file landing (its modification time) to gold built.")

@@ -20,8 +20,8 @@ def test_overview(loaded_db, fake_airflow, open_page):
     assert metrics["Gold quality score"].value == "100.0"
     silver = metrics["Silver quality score"]
     assert silver.value == "90.0" and float(silver.delta) == pytest.approx(-2.0)
-    assert metrics["Rows in bronze"].value == "80"
-    assert metrics["Rows in gold"].value == "60"  # run-3 did not measure gold
+    assert metrics["Bronze rows (last run)"].value == "80"
+    assert metrics["Gold rows (last run)"].value == "60"  # run-3 did not measure gold
     assert metrics["Latency (last run)"].value == "6 min 20 s"
     body = texts(at)
     health = at.dataframe[0].value
