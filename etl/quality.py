@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import sys
 import uuid
@@ -297,7 +298,13 @@ def count_outcomes(checks) -> dict[str, int]:
 
 
 def _json_row(row: dict) -> Jsonb:
-    return Jsonb(json.loads(json.dumps(row, default=str)))
+    """A failed row as JSON: dates, decimals and the like as text; NaN/±inf (not JSON) too."""
+    def plain(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)
+        return value
+
+    return Jsonb(json.loads(json.dumps({k: plain(v) for k, v in row.items()}, default=str)))
 
 
 @dataclass(frozen=True)

@@ -116,3 +116,12 @@ def test_scan_errors_are_summarised_causes_first():
         'query gold.kpi_summary.aggregation[0]: relation "gold.kpi_summary" does not exist')
     many = [f"cause {i}" for i in range(5)]
     assert quality._error_summary(many) == "cause 0; cause 1; cause 2 (and 2 more)"
+
+
+def test_failed_rows_become_json():
+    from datetime import date
+    from decimal import Decimal
+
+    row = quality._json_row({"d": date(2024, 3, 1), "n": Decimal("1.5"), "x": float("nan"),
+                             "i": 3, "s": None})
+    assert row.obj == {"d": "2024-03-01", "n": "1.5", "x": "nan", "i": 3, "s": None}
