@@ -37,17 +37,23 @@ HEADER = "session_id,user_id,content_id,started_at,ended_at,watch_seconds,device
 DEVICES = ("mobile", "tv", "web", "tablet")
 
 
-def write_csv(path: Path, rows: int, seed: int = 7) -> int:
-    """A plain viewing_sessions CSV; returns its size in bytes."""
+def write_csv(path: Path, rows: int, seed: int = 7, metadata: bool = False) -> int:
+    """A plain viewing_sessions CSV; returns its size in bytes.
+
+    With `metadata`, no header and each row starts with ingestion_id, source_file,
+    source_row: what the ingest byte pass hands PostgreSQL.
+    """
     rng = random.Random(seed)
     with open(path, "w", encoding="utf-8", newline="") as out:
-        out.write(HEADER)
+        if not metadata:
+            out.write(HEADER)
         batch = []
         for i in range(rows):
             day = 1 + i % 28
             start = f"2024-03-{day:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00Z"
             end = f"2024-03-{day:02d}T23:59:00Z" if i % 3 else ""
-            batch.append(f"s{i},u{rng.randrange(100000)},c{rng.randrange(5000)},{start},{end},"
+            meta = f"1,viewing_sessions.csv,{i + 1}," if metadata else ""
+            batch.append(f"{meta}s{i},u{rng.randrange(100000)},c{rng.randrange(5000)},{start},{end},"
                          f"{rng.randrange(7200)},{DEVICES[i % 4]}\n")
             if len(batch) == 10000:
                 out.write("".join(batch))
@@ -103,6 +109,27 @@ def psql_copy(csv_path: Path, database: str) -> tuple[float, int]:
     return run_measured(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", cmd], env_for(database))
 
 
+BRONZE_DDL = """
+create table bench_bronze (
+    session_id text, user_id text, content_id text, started_at text, ended_at text,
+    watch_seconds text, device text, extra jsonb, ingestion_id bigint not null,
+    source_file text not null, source_row bigint not null,
+    ingestion_timestamp timestamptz not null default now());
+create index on bench_bronze (ingestion_id, source_row)"""
+
+
+def psql_copy_bronze(csv_path: Path, database: str) -> tuple[float, int]:
+    """The floor set by the bronze table itself: \\copy of pre-numbered rows into its shape."""
+    with psycopg.connect(**get_settings().libpq_kwargs(database), autocommit=True) as conn:
+        conn.execute("drop table if exists bench_bronze")
+        conn.execute(BRONZE_DDL)
+    cols = ("ingestion_id, source_file, source_row, session_id, user_id, content_id, started_at, "
+            "ended_at, watch_seconds, device")
+    cmd = (f"\\copy bench_bronze ({cols}) from '{csv_path}' with (format csv, force_not_null "
+           "(session_id, user_id, content_id, started_at, ended_at, watch_seconds, device))")
+    return run_measured(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", cmd], env_for(database))
+
+
 def medallion_ingest(raw_dir: Path) -> tuple[float, int]:
     database = fresh_database("bench_ingest")
     try:
@@ -132,15 +159,19 @@ def main() -> int:
     csv_path = raw / "viewing_sessions.csv"
     size = write_csv(csv_path, args.rows)
     print(f"file: {args.rows:,} rows, {size / 1e6:.1f} MB")
+    numbered_path = work / "numbered.csv"
+    write_csv(numbered_path, args.rows, metadata=True)
     copy_db = fresh_database("bench_copy")
-    ratios, copy_times, ingest_times, rss = [], [], [], []
+    ratios, copy_times, ingest_times, rss, floor_times = [], [], [], [], []
     try:
         for trial in range(args.trials):
-            order = ("copy", "ingest") if trial % 2 == 0 else ("ingest", "copy")
+            order = ("copy", "bronze", "ingest") if trial % 2 == 0 else ("ingest", "bronze", "copy")
             timings = {}
             for what in order:
                 if what == "copy":
                     timings["copy"] = psql_copy(csv_path, copy_db)
+                elif what == "bronze":
+                    timings["bronze"] = psql_copy_bronze(numbered_path, copy_db)
                 else:
                     seconds, peak, loaded = medallion_ingest(raw)
                     if loaded != args.rows:
@@ -151,7 +182,9 @@ def main() -> int:
             ingest_times.append(i)
             rss.append(timings["ingest"][1])
             ratios.append(c / i)
+            floor_times.append(timings["bronze"][0])
             print(f"trial {trial + 1}: \\copy {c:.2f}s ({args.rows / c:,.0f} rows/s), "
+                  f"\\copy into the bronze shape {timings['bronze'][0]:.2f}s, "
                   f"ingest {i:.2f}s ({args.rows / i:,.0f} rows/s), ratio {c / i:.2f}, "
                   f"ingest peak RSS {timings['ingest'][1]} MB")
     finally:
@@ -159,6 +192,10 @@ def main() -> int:
     print(f"median: \\copy {statistics.median(copy_times):.2f}s, ingest {statistics.median(ingest_times):.2f}s, "
           f"throughput ratio ingest/\\copy {statistics.median(ratios):.2f} (goal >= 0.8); "
           f"peak RSS {max(rss)} MB")
+    print(f"reference: \\copy of pre-numbered rows into a table shaped like bronze.viewing_sessions "
+          f"(13 columns, index on (ingestion_id, source_row)) takes {statistics.median(floor_times):.2f}s: "
+          f"ratio \\copy-into-bronze-shape / \\copy {statistics.median(copy_times) / statistics.median(floor_times):.2f}, "
+          f"ingest / that {statistics.median(floor_times) / statistics.median(ingest_times):.2f}")
     if args.rss_rows:
         big = work / "raw_big"
         big.mkdir(exist_ok=True)
