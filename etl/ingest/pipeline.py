@@ -17,6 +17,7 @@ from typing import Callable
 
 import psycopg
 from psycopg import errors as pgerrors
+from pymongo.errors import BulkWriteError, DocumentTooLarge, InvalidDocument
 
 from etl import db
 from etl.errors import ConfigError
@@ -35,7 +36,8 @@ log = logging.getLogger(__name__)
 KINDS = ("csv", "json")
 # What makes a file bad, as opposed to the database or the network being unwell.
 _BAD_FILE = (csvload.CsvFormatError, jsonload.JsonFormatError, psycopg.DataError,
-             pgerrors.ProgramLimitExceeded, UnicodeDecodeError, EOFError, OSError)
+             pgerrors.ProgramLimitExceeded, UnicodeDecodeError, EOFError, OSError,
+             InvalidDocument, DocumentTooLarge, BulkWriteError)
 
 
 class _Session:

@@ -121,6 +121,8 @@ def inspect(path: Path, compression: str | None) -> Inspection:
     try:
         with stream:
             for block in chunks(stream):
+                if result.text_bytes == 0 and block[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                    result.error = "UTF-16 text (byte order mark at line 1): save the file as UTF-8"
                 result.text_bytes += len(block)
                 nul = block.find(b"\x00")
                 if nul >= 0 and result.error is None:

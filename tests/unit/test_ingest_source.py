@@ -53,3 +53,9 @@ def test_empty_nul_and_gzip(tmp_path):
     truncated = tmp_path / "users_t.csv.gz"
     truncated.write_bytes(gzip.compress(b"a,b\n" * 1000)[:-20])
     assert "not a valid gzip file" in inspect(truncated, "gzip").error
+
+
+def test_utf16_is_named_as_such(tmp_path):
+    path = tmp_path / "users.csv"
+    path.write_bytes("user_id,email\n".encode("utf-16"))
+    assert inspect(path, None).error == "UTF-16 text (byte order mark at line 1): save the file as UTF-8"
