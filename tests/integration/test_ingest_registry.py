@@ -61,7 +61,8 @@ def test_rerun_never_duplicates(medallion_db, worked_example_dir):
 def test_same_bytes_under_another_name_is_skipped_duplicate(medallion_db, raw_dir):
     write(raw_dir / "users.csv", f"{USERS_HEADER}\n{USER_ROW}\n")
     ingest(raw_dir)
-    shutil.copy(raw_dir / "users.csv", raw_dir / "archive" / "users_copy.csv") if (raw_dir / "archive").mkdir() is None else None
+    (raw_dir / "archive").mkdir()
+    shutil.copy(raw_dir / "users.csv", raw_dir / "archive" / "users_copy.csv")
     report = ingest(raw_dir)
     copy = report.status_of("archive/users_copy.csv")
     assert copy.status == "skipped_duplicate"
