@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv as stdcsv
 import io
+import json as stdjson
 import logging
 import re
 import sys
@@ -34,6 +35,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 PG_ENCODING = {"utf-8": "UTF8", "cp1252": "WIN1252"}
 _MAX_HEADER = 16 * CHUNK
+_MAX_STAGED_COLUMNS = 1000  # staging table columns; PostgreSQL stops at 1,600
 
 
 class CsvFormatError(ValueError):
@@ -263,6 +265,8 @@ def copy_rows(conn: psycopg.Connection, entity: str, layout: Layout, encoding: s
         encoding = "utf-8"
         meta = b"%d," % ingestion_id + csv_text(source_file, encoding) + b","
     file_cols = [sql.Identifier(t) for t in layout.targets]
+    if len(layout.names) > _MAX_STAGED_COLUMNS:
+        return _copy_parsed(conn, entity, layout, encoding, blocks, ingestion_id, source_file)
     if layout.has_extra:
         return _copy_with_extra(conn, entity, layout, encoding, blocks, ingestion_id, source_file)
     stmt = sql.SQL("COPY {table} (ingestion_id, source_file, source_row, {cols}) FROM STDIN "
@@ -274,6 +278,52 @@ def copy_rows(conn: psycopg.Connection, entity: str, layout: Layout, encoding: s
             for block in numbered(blocks, meta):
                 copy.write(block)
         return cur.rowcount
+
+
+class _BlockReader(io.RawIOBase):
+    """A readable binary stream over an iterator of byte blocks."""
+
+    def __init__(self, blocks: Iterable[bytes]):
+        self._blocks = iter(blocks)
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._rest:
+            self._rest = next(self._blocks, b"")
+            if not self._rest:
+                return 0
+        n = min(len(buffer), len(self._rest))
+        buffer[:n] = self._rest[:n]
+        self._rest = self._rest[n:]
+        return n
+
+
+def _copy_parsed(conn, entity, layout, encoding, blocks, ingestion_id, source_file) -> int:
+    """Headers wider than a staging table can be (PostgreSQL allows 1,600 columns): Python's
+    csv module splits the rows, and COPY gets the required columns plus `extra` as JSON."""
+    stdcsv.field_size_limit(sys.maxsize)
+    width = len(layout.names)
+    required = [(i, t) for i, t in enumerate(layout.targets) if i not in layout.extra_positions]
+    extra_keys = [(i, layout.targets[i]) for i in layout.extra_positions]
+    stmt = sql.SQL("COPY {table} ({cols}, extra, ingestion_id, source_file, source_row) FROM STDIN").format(
+        table=sql.Identifier("bronze", entity),
+        cols=sql.SQL(", ").join(sql.Identifier(t) for _, t in required))
+    text = io.TextIOWrapper(io.BufferedReader(_BlockReader(blocks), CHUNK), encoding=encoding, newline="")
+    rows = 0
+    with conn.cursor() as cur, cur.copy(stmt) as copy:
+        for row in stdcsv.reader(text):
+            if not row:
+                continue  # the newline that introduces the first record
+            rows += 1
+            if len(row) != width:
+                raise CsvFormatError(f"data row {rows} has {len(row)} field(s), the header has {width}: "
+                                     "quote fields that contain commas, quotes or newlines")
+            extra = stdjson.dumps({key: row[i] for i, key in extra_keys}, ensure_ascii=False)
+            copy.write_row([*(row[i] for i, _ in required), extra, ingestion_id, source_file, rows])
+    return rows
 
 
 def _copy_with_extra(conn, entity, layout, encoding, blocks, ingestion_id, source_file) -> int:

@@ -36,8 +36,18 @@ log = logging.getLogger(__name__)
 KINDS = ("csv", "json")
 # What makes a file bad, as opposed to the database or the network being unwell.
 _BAD_FILE = (csvload.CsvFormatError, jsonload.JsonFormatError, psycopg.DataError,
-             pgerrors.ProgramLimitExceeded, UnicodeDecodeError, EOFError, OSError,
-             InvalidDocument, DocumentTooLarge, BulkWriteError)
+             UnicodeDecodeError, EOFError, OSError, InvalidDocument, DocumentTooLarge, BulkWriteError)
+
+
+def _is_bad_file(exc: BaseException) -> bool:
+    """True when the file, not the service, is at fault: it is rejected, not retried.
+
+    SQLSTATE class 22 is bad data, class 54 a program limit the file exceeds
+    (too many columns, a row too large).
+    """
+    if isinstance(exc, _BAD_FILE):
+        return True
+    return isinstance(exc, psycopg.Error) and (exc.sqlstate or "")[:2] in ("22", "54")
 
 
 class _Session:
@@ -270,8 +280,10 @@ def _load_one(session: _Session, entry: registry.QueuedFile, coll, batch_size: i
     except _Duplicate:
         log.info("%s: its bytes were loaded by another ingestion meanwhile: skipped", entry.source_file)
         return _settle(session, entry, "skipped_duplicate", None)
-    except _BAD_FILE as exc:
-        message = f"{entry.source_file}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - only a bad file is settled here, the rest re-raised
+        if not _is_bad_file(exc):
+            raise
+        message = f"{entry.source_file}: {_describe(exc)}"
         log.warning("rejected %s", message)
         return _settle(session, entry, "rejected", message)
     if loaded is None:
@@ -280,6 +292,14 @@ def _load_one(session: _Session, entry: registry.QueuedFile, coll, batch_size: i
              entry.entity, loaded.ingestion_id)
     return FileResult(entry.source_file, entry.entity, "loaded", loaded.rows, entry.encoding, None,
                       loaded.ingestion_id)
+
+
+def _describe(exc: BaseException) -> str:
+    """The error text a person reads: PostgreSQL's primary message, not its context dump."""
+    if isinstance(exc, psycopg.Error) and exc.diag.message_primary:
+        return exc.diag.message_primary
+    text = str(exc).strip()
+    return text[:1000] if text else type(exc).__name__
 
 
 def _discard_unless_committed(settings: Settings, writer: mongo.MongoBatchWriter,

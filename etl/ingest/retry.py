@@ -7,7 +7,6 @@ import time
 from typing import Callable, TypeVar
 
 import psycopg
-from psycopg import errors as pgerrors
 from pymongo.errors import AutoReconnect, ConnectionFailure
 
 from etl.errors import RetryableError, ServiceUnavailable
@@ -15,14 +14,24 @@ from etl.errors import RetryableError, ServiceUnavailable
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-TRANSIENT = (psycopg.OperationalError, pgerrors.SerializationFailure, pgerrors.DeadlockDetected,
-             pgerrors.LockNotAvailable, ServiceUnavailable, RetryableError, AutoReconnect,
-             ConnectionFailure)
+# Connection exceptions, serialization failures, deadlocks, lock timeouts, server shutdown,
+# too many connections: another attempt may well succeed.
+_TRANSIENT_STATES = ("40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300")
+_OTHERS = (ServiceUnavailable, RetryableError, AutoReconnect, ConnectionFailure)
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for failures that another attempt may not meet."""
-    return isinstance(exc, TRANSIENT)
+    """True for failures that another attempt may not meet.
+
+    A psycopg error without an SQLSTATE is the connection itself failing; with one, only
+    the states above are transient (a program limit such as too many columns is not).
+    """
+    if isinstance(exc, psycopg.Error):
+        state = exc.sqlstate
+        if state is None:
+            return isinstance(exc, psycopg.OperationalError)
+        return state.startswith("08") or state in _TRANSIENT_STATES
+    return isinstance(exc, _OTHERS)
 
 
 def with_retries(work: Callable[[], T], what: str, attempts: int = 4, base_delay: float = 0.5,

@@ -266,3 +266,26 @@ def test_cp1252_file_under_a_name_cp1252_cannot_spell(medallion_db, raw_dir):
     report = ingest(raw_dir)
     assert (report.status_of(name).status, report.status_of(name).encoding) == ("loaded", "cp1252")
     assert bronze(medallion_db, "users", name, "full_name, source_file") == [("Zoë", name)]
+
+
+def test_header_wider_than_a_table_keeps_every_extra_column(medallion_db, raw_dir):
+    extras = [f"x{i}" for i in range(1700)]
+    header = ",".join([*USERS_HEADER.split(","), *extras])
+    values = ",".join(f"v{i}" for i in range(1700))
+    write(raw_dir / "users_wide.csv", f"{header}\n{USER_ROW},{values}\n\n{USER_ROW},{values}\n")
+    write(raw_dir / "users_wide_bad.csv", f"{header}\n{USER_ROW},{values}\n{USER_ROW}\n")
+    report = ingest(raw_dir)
+    assert report.status_of("users_wide.csv").rows_loaded == 2
+    [(user_id, extra, row)] = bronze(medallion_db, "users", "users_wide.csv", "user_id, extra, source_row")[1:]
+    assert (user_id, len(extra), extra["x1699"], row) == ("u1", 1700, "v1699", 2)
+    bad = report.status_of("users_wide_bad.csv")
+    assert bad.status == "rejected" and "data row 2 has 8 field(s), the header has 1708" in bad.error
+
+
+def test_document_too_large_for_mongodb_rejects_its_file_only(medallion_db, raw_dir):
+    write(raw_dir / "content_a_huge.json", '[{"content_id": 1, "title": "' + "t" * (17 << 20) + '"}]')
+    write(raw_dir / "content_b.json", '[{"content_id": 2}]')
+    report = ingest(raw_dir)
+    assert report.status_of("content_a_huge.json").status == "rejected"
+    assert report.status_of("content_b.json").rows_loaded == 1
+    assert bronze(medallion_db, "content", "content_a_huge.json") == []
