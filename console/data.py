@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
+import psycopg
 import streamlit as st
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
@@ -50,11 +51,17 @@ def _engine(db_key: str) -> Engine:
 
 
 def _unavailable(exc: Exception) -> DataUnavailable:
-    if isinstance(exc, ProgrammingError) and "does not exist" in str(exc.orig or exc):
+    if isinstance(exc.orig, psycopg.errors.UndefinedTable):
         first = str(exc.orig).strip().splitlines()[0]
         return DataUnavailable(f"The database has no console tables yet ({first}). "
                                "Run `medallion init` to create them.")
     return DataUnavailable(str(db.postgres_unavailable(get_settings(), exc.orig or exc)))
+
+
+def _handled(exc: Exception) -> bool:
+    """Outages and a missing schema become DataUnavailable; anything else is a bug to show."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or \
+        isinstance(getattr(exc, "orig", None), psycopg.errors.UndefinedTable)
 
 
 def _run(db_key: str, name: str, params: dict) -> pd.DataFrame:
@@ -64,6 +71,8 @@ def _run(db_key: str, name: str, params: dict) -> pd.DataFrame:
             result = conn.execute(query, params)
             frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     except (OperationalError, InterfaceError, ProgrammingError) as exc:
+        if not _handled(exc):
+            raise
         raise _unavailable(exc) from exc
     log.debug("query %s returned %d rows", name, len(frame))
     return frame
@@ -670,6 +679,8 @@ def record_action(actor: str, action: str, target: str, params: dict, outcome: s
                 "detail": detail[:4000],
             }).scalar_one()
     except (OperationalError, InterfaceError, ProgrammingError) as exc:
+        if not _handled(exc):
+            raise
         raise _unavailable(exc) from exc
     _read_ops.clear()
     log.info("audit %s: %s %s %s -> %s", audit_id, actor, action, target, outcome)
