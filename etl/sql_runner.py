@@ -225,6 +225,36 @@ def record_skipped(model: Model, run_id: str, full_refresh: bool, reason: str,
     return result
 
 
+def _detach_indexes(conn: psycopg.Connection, model: Model) -> list[str]:
+    """Drop the indexes and unique constraints of the tables a model rebuilds; return the
+    statements that re-create them, exactly as the migrations defined them.
+
+    Inside the model's transaction, so readers never see a table without its indexes.
+    Rebuilding an index once after the load sorts once, which is several times faster than
+    maintaining it row by row while a million rows are inserted in random key order.
+    """
+    tables = [t for t in model.builds]
+    found = conn.execute(
+        """
+        select format('alter table %%s drop constraint %%I', c.conrelid::regclass, c.conname),
+               format('alter table %%s add constraint %%I %%s', c.conrelid::regclass, c.conname,
+                      pg_get_constraintdef(c.oid))
+        from pg_constraint as c
+        where c.conrelid = any(%s::regclass[]) and c.contype in ('p', 'u')
+        union all
+        select format('drop index %%s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
+        from pg_index as i
+        where i.indrelid = any(%s::regclass[])
+          and not exists (select 1 from pg_constraint as c where c.conindid = i.indexrelid)
+        """,
+        (tables, tables),
+    ).fetchall()
+    for drop, _ in found:
+        conn.execute(drop)
+    log.info("%s: %d indexes and constraints are rebuilt after the load", model.name, len(found))
+    return [create for _, create in found]
+
+
 def _display_path(path: Path) -> str:
     return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
 
@@ -252,6 +282,8 @@ def run_model(model: Model, *, run_id: str, full_refresh: bool = False,
                              ("on" if full_refresh else "off",))
                 # Sorts and hashes of a few million rows fit in memory instead of spilling.
                 conn.execute("select set_config('work_mem', %s, true)", (WORK_MEM,))
+                rebuild = _detach_indexes(conn, model)
+                statements = statements + rebuild
                 for i, statement in enumerate(statements, 1):
                     t0 = time.perf_counter()
                     cur = conn.execute(statement)

@@ -35,7 +35,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by content_id
+            partition by content_id collate "C"  -- equality only: byte comparison is enough
             order by updated_at_ts desc nulls last,
                      source_file collate "C" desc, ingestion_id desc, source_row desc
         ) as version_rank

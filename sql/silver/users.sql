@@ -37,7 +37,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by user_id
+            partition by user_id collate "C"  -- equality only: byte comparison is enough
             order by updated_at_ts desc nulls last,
                      source_file collate "C" desc, ingestion_id desc, source_row desc
         ) as version_rank

@@ -37,7 +37,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by session_id
+            partition by session_id collate "C"  -- equality only: byte comparison is enough
             order by source_file collate "C" desc, ingestion_id desc, source_row desc
         ) as version_rank
     from trimmed

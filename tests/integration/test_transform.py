@@ -150,6 +150,36 @@ def test_failed_model_rolls_back_records_and_stops_the_chain(medallion_db, tmp_p
     assert err.value.report.models[-1].status in {"failed", "skipped"}
 
 
+INDEXES = """
+    select schemaname, tablename, indexname, indexdef from pg_indexes
+    where schemaname in ('silver', 'gold')
+    union all
+    select n.nspname, c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+    from pg_constraint c join pg_namespace n on n.oid = c.connamespace
+    where n.nspname in ('silver', 'gold')
+    order by 1, 2, 3"""
+
+
+def test_indexes_and_constraints_survive_a_rebuild(medallion_db, tmp_path, monkeypatch):
+    before = fetch(medallion_db, INDEXES)
+    assert any(r["indexname"] == "viewing_sessions_pkey" for r in before)
+    load_worked_example(medallion_db)
+    transform()
+    assert fetch(medallion_db, INDEXES) == before
+    broken = tmp_path / "sql"
+    shutil.copytree(sql_runner.SQL_DIR / "silver", broken / "silver")
+    shutil.copytree(sql_runner.SQL_DIR / "gold", broken / "gold")
+    path = broken / "silver" / "viewing_sessions.sql"
+    path.write_text(path.read_text() + "\nselect 1 / 0;\n")
+    monkeypatch.setattr(sql_runner, "SQL_DIR", broken)
+    with pytest.raises(MedallionError):
+        transform()
+    assert fetch(medallion_db, INDEXES) == before
+    # the primary key still guards the rebuilt table
+    with db.connect(medallion_db) as conn, pytest.raises(Exception, match="duplicate key"):
+        conn.execute("insert into silver.users select * from silver.users limit 1")
+
+
 def test_model_runs_and_report(medallion_db, capsys):
     load_worked_example(medallion_db)
     silver = build_silver(run_id="r1")
