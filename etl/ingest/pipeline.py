@@ -95,12 +95,22 @@ def _validate(f: RawFile, encoding: str) -> str | None:
     return None
 
 
+def _already(f: RawFile, prior: registry.LogEntry) -> FileResult:
+    """A file whose bytes were settled under this name before: reported, not logged again."""
+    status = "skipped_duplicate" if prior.status == "loaded" else prior.status
+    return FileResult(f.source_file, f.entity, status, 0, prior.encoding, prior.error, prior.ingestion_id)
+
+
 def _register_one(conn: psycopg.Connection, f: RawFile, run_id: str | None) -> FileResult:
     if f.entity is None:
         if not registry.ignored_known(conn, f):
             registry.insert_log(conn, source_file=f.source_file, status="ignored", entity=None,
                                 file_size_bytes=f.size, file_modified_at=f.modified_at, run_id=run_id)
         return FileResult(f.source_file, None, "ignored")
+    cached = registry.known_sha256(conn, f)
+    prior = registry.settled(conn, f.source_file, cached) if cached else None
+    if prior is not None:  # unchanged since it was settled: not even read again
+        return _already(f, prior)
     found = inspect(f.path, f.compression)
     common = dict(source_file=f.source_file, entity=f.entity, sha256=found.sha256 or None,
                   file_size_bytes=f.size, file_modified_at=f.modified_at, compression=f.compression,
@@ -108,9 +118,7 @@ def _register_one(conn: psycopg.Connection, f: RawFile, run_id: str | None) -> F
     if found.sha256:
         prior = registry.settled(conn, f.source_file, found.sha256)
         if prior is not None:  # these very bytes under this name: already decided
-            status = "skipped_duplicate" if prior.status == "loaded" else prior.status
-            return FileResult(f.source_file, f.entity, status, 0, prior.encoding, prior.error,
-                              prior.ingestion_id)
+            return _already(f, prior)
     error = found.error
     if error is None:
         duplicate = registry.loaded_with(conn, found.sha256)

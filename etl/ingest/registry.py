@@ -53,6 +53,21 @@ def settled(conn: psycopg.Connection, source_file: str, sha256: str) -> LogEntry
     return LogEntry(*row) if row else None
 
 
+def known_sha256(conn: psycopg.Connection, f: RawFile) -> str | None:
+    """The hash recorded for this path when its size and modification time are unchanged.
+
+    Lets a re-run skip re-reading files it already settled (as make and rsync do); any
+    change of size or mtime means the file is read and hashed again.
+    """
+    row = conn.execute(
+        """select sha256 from ops.ingestion_log
+           where source_file = %s and file_size_bytes = %s and file_modified_at = %s
+             and sha256 is not null and status in ('loaded', 'skipped_duplicate', 'rejected')
+           order by ingestion_id desc limit 1""",
+        (f.source_file, f.size, f.modified_at)).fetchone()
+    return row[0] if row else None
+
+
 def loaded_with(conn: psycopg.Connection, sha256: str) -> tuple[int, str] | None:
     """(ingestion_id, source_file) of the loaded file with these bytes, if any."""
     row = conn.execute(

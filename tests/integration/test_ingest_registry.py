@@ -260,3 +260,16 @@ def test_missing_raw_dir_is_a_clear_error(medallion_db, tmp_path):
     from etl.errors import ConfigError
     with pytest.raises(ConfigError, match="RAW_DATA_PATH"):
         ingest(tmp_path / "nope")
+
+
+def test_unchanged_files_are_not_read_again_on_a_rerun(medallion_db, worked_example_dir, monkeypatch):
+    ingest(worked_example_dir)
+    read = []
+    real = pipeline.inspect
+    monkeypatch.setattr(pipeline, "inspect", lambda path, comp: read.append(path.name) or real(path, comp))
+    assert {f.status for f in ingest(worked_example_dir).files} == {"skipped_duplicate", "ignored"}
+    assert read == []
+    path = worked_example_dir / "users.csv"
+    path.write_bytes(path.read_bytes() + b"u3,c@x.io,C,US,2024-01-01,free,1990,2024-01-01\n")
+    assert ingest(worked_example_dir).status_of("users.csv").rows_loaded == 5
+    assert read == ["users.csv"]
