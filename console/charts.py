@@ -15,9 +15,13 @@ LAYER_COLORS = {"bronze": "#9c4221", "silver": "#718096", "gold": "#d4a017", "in
 def run_durations(runs: pd.DataFrame, title: str) -> go.Figure:
     """Duration per run (bars colored by state) with the median as a dashed line."""
     frame = runs.dropna(subset=["duration_seconds"]).sort_values("run_after")
-    fig = px.bar(frame, x="run_after", y="duration_seconds", color="state",
+    # One bar per run, evenly spaced: runs are events, not a continuous time axis.
+    frame = frame.assign(run=pd.to_datetime(frame["run_after"], utc=True)
+                         .dt.strftime("%m-%d %H:%M:%S"))
+    fig = px.bar(frame, x="run", y="duration_seconds", color="state",
                  color_discrete_map=STATE_COLORS, hover_data=["dag_run_id"], title=title,
-                 labels={"run_after": "run", "duration_seconds": "seconds"})
+                 labels={"duration_seconds": "seconds"})
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=frame["run"].tolist())
     if not frame.empty:
         median = float(frame["duration_seconds"].median())
         fig.add_hline(y=median, line_dash="dash", line_color="#1f2933",

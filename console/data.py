@@ -141,13 +141,21 @@ _QUERIES = {
         order by started_at desc
         limit :limit
     """),
-    "runs_latest_rows": text("""
-        select (select rows_bronze from ops.pipeline_runs where rows_bronze is not null
-                order by started_at desc limit 1) as rows_bronze,
-               (select rows_silver from ops.pipeline_runs where rows_silver is not null
-                order by started_at desc limit 1) as rows_silver,
-               (select rows_gold from ops.pipeline_runs where rows_gold is not null
-                order by started_at desc limit 1) as rows_gold
+    "layer_row_totals": text("""
+        with accounting as (
+            select distinct on (entity) entity, bronze_rows, silver_rows
+            from ops.entity_accounting
+            order by entity, measured_at desc
+        ),
+        gold_models as (
+            select distinct on (model) model, rows
+            from ops.model_runs
+            where layer = 'gold' and status = 'success' and rows is not null
+            order by model, started_at desc
+        )
+        select (select sum(bronze_rows) from accounting) as rows_bronze,
+               (select sum(silver_rows) from accounting) as rows_silver,
+               (select sum(rows) from gold_models) as rows_gold
     """),
     "runs_latest_latency": text("""
         select run_id, dag_id, started_at, latency_seconds, earliest_file_modified_at,
@@ -477,9 +485,10 @@ def recent_runs(limit: int = 50) -> pd.DataFrame:
     return _read("runs_recent", limit=limit)
 
 
-def latest_layer_rows() -> dict[str, int | None]:
-    """Rows per layer as last measured (each layer by the latest run that measured it)."""
-    row = _read("runs_latest_rows").iloc[0]
+def layer_row_totals() -> dict[str, int | None]:
+    """Rows held per layer now: bronze and silver from the latest accounting of each
+    entity (ops.entity_accounting), gold from the latest build of each gold model."""
+    row = _read("layer_row_totals").iloc[0]
     return {layer: _int_or_none(row[f"rows_{layer}"]) for layer in LAYERS}
 
 
@@ -815,7 +824,7 @@ __all__ = [
     "current_check_results", "daily_viewing", "date_bounds", "failed_rows",
     "filter_check_results", "filter_options", "genre_performance", "gold_freshness",
     "ingestion_log", "ingestion_status_counts", "kpi_tiles", "latency_history",
-    "latest_latency", "latest_layer_rows", "latest_runs_per_dag", "latest_scores",
+    "latest_latency", "layer_row_totals", "latest_runs_per_dag", "latest_scores",
     "layer_rows_history", "model_run_ids", "models_of_run", "needs_attention", "ping",
     "recent_actions", "recent_runs", "record_action", "scores_history", "stage_times",
     "table_rows_history", "top_content", "user_segments",

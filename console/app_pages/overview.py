@@ -25,21 +25,22 @@ def _quality_tiles() -> None:
                 continue
             change = None if pd.isna(row["score_change"]) else round(float(row["score_change"]), 1)
             st.metric(f"{layer.title()} quality score", ui.fmt_num(row["score"], 1),
-                      delta=change, border=True, delta_description="since previous run",
+                      delta=change, border=True,
+                      delta_description="since previous run" if change is not None else None,
                       help=f"{row['checks_pass']}/{row['checks_total']} checks pass, "
                            f"{row['critical_failures']} critical failure(s); "
                            f"run {row['run_id']} at {ui.fmt_time(row['measured_at'])}")
 
 
 def _volume_tiles() -> None:
-    rows = ui.load(data.latest_layer_rows)
+    rows = ui.load(data.layer_row_totals)
     latency = ui.load(data.latest_latency)
     fresh = ui.load(data.gold_freshness)
     columns = st.columns(5)
     for column, layer in zip(columns, data.LAYERS):
-        column.metric(f"{layer.title()} rows (last run)", ui.fmt_int((rows or {}).get(layer)),
-                      border=True, help=f"Rows the latest run wrote to {layer} "
-                                        "(as recorded in ops.pipeline_runs).")
+        column.metric(f"Rows in {layer}", ui.fmt_int((rows or {}).get(layer)), border=True,
+                      help="Bronze and silver: the latest accounting of each entity; "
+                           "gold: the latest build of each gold table.")
     columns[3].metric("Latency (last run)",
                       ui.fmt_duration((latency or {}).get("latency_seconds")), border=True,
                       help="From the earliest file landing (its modification time) to gold built.")

@@ -53,8 +53,7 @@ def _runs(dag_id: str) -> list[dict]:
     frame["state"] = frame["state"].map(ui.with_icon)
     frame["started"] = frame["start_date"].map(ui.fmt_time)
     frame["duration"] = frame["duration_seconds"].map(ui.fmt_duration)
-    ui.table(frame[["dag_run_id", "state", "run_type", "started", "duration", "triggered_by"]],
-             height=220)
+    ui.table(frame[["dag_run_id", "state", "run_type", "started", "duration", "triggered_by"]])
     return runs
 
 

@@ -20,8 +20,9 @@ def test_overview(loaded_db, fake_airflow, open_page):
     assert metrics["Gold quality score"].value == "100.0"
     silver = metrics["Silver quality score"]
     assert silver.value == "90.0" and float(silver.delta) == pytest.approx(-2.0)
-    assert metrics["Bronze rows (last run)"].value == "80"
-    assert metrics["Gold rows (last run)"].value == "60"  # run-3 did not measure gold
+    assert metrics["Rows in bronze"].value == "81"  # 9 + 6 + 66 in the latest accounting
+    assert metrics["Rows in silver"].value == "72"
+    assert metrics["Rows in gold"].value == "158"  # run-3 skipped gold: run-2's builds count
     assert metrics["Latency (last run)"].value == "6 min 20 s"
     body = texts(at)
     health = at.dataframe[0].value
