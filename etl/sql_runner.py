@@ -283,7 +283,10 @@ def run_model(model: Model, *, run_id: str, full_refresh: bool = False,
                 # Sorts and hashes of a few million rows fit in memory instead of spilling.
                 conn.execute("select set_config('work_mem', %s, true)", (WORK_MEM,))
                 rebuild = _detach_indexes(conn, model)
-                statements = statements + rebuild
+                # Fresh statistics, so that the models reading these tables next in this run
+                # are planned for what the tables hold now, not for what they held before.
+                analyze = [f"analyze {table}" for table in model.builds]
+                statements = statements + rebuild + analyze
                 for i, statement in enumerate(statements, 1):
                     t0 = time.perf_counter()
                     cur = conn.execute(statement)

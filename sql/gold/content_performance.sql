@@ -1,4 +1,5 @@
--- gold.content_performance: one row per silver content, viewed or not.
+-- gold.content_performance: one row per silver content, viewed or not. Means are summed in
+-- numeric, so they do not depend on the order rows arrive in (bit-identical reruns).
 -- depends_on: silver.content, gold.fact_viewing
 truncate gold.content_performance;
 
@@ -23,7 +24,7 @@ per_content as (
         count(*) as views,
         count(distinct user_id) as unique_viewers,
         sum(watch_seconds) as watch_seconds,
-        avg(completion_pct) as avg_completion_pct,
+        avg(completion_pct::numeric) as avg_completion_pct,
         count(*) filter (where is_completed) as completed,
         count(completion_pct) as with_completion
     from views
@@ -38,7 +39,7 @@ final as (
         coalesce(p.views, 0) as views,
         coalesce(p.unique_viewers, 0) as unique_viewers,
         coalesce(p.watch_seconds / 3600.0, 0)::double precision as total_watch_hours,
-        p.avg_completion_pct,
+        p.avg_completion_pct::double precision as avg_completion_pct,
         (100.0 * p.completed / nullif(p.with_completion, 0))::double precision as completion_rate_pct
     from contents as c
     left join per_content as p on p.content_id = c.content_id

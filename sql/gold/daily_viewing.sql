@@ -18,7 +18,7 @@ final as (
         count(*) as sessions,
         count(distinct user_id) as unique_users,
         (sum(watch_seconds) / 3600.0)::double precision as total_watch_hours,
-        avg(completion_pct) as avg_completion_pct
+        avg(completion_pct::numeric)::double precision as avg_completion_pct
     from views
     group by session_date, device
 )

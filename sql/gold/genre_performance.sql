@@ -1,5 +1,6 @@
 -- gold.genre_performance: one row per genre of silver.content_genres; a session counts for
--- every genre of its content.
+-- every genre of its content. Measures are summed per content first (50k rows, not the
+-- sessions times genres), distinct viewers by genre.
 -- depends_on: silver.content_genres, gold.fact_viewing
 truncate gold.genre_performance;
 
@@ -16,21 +17,33 @@ views as (
     select content_id, user_id, watch_seconds, completion_pct from gold.fact_viewing
 ),
 
-titles as (
-    select genre, count(distinct content_id) as titles
-    from genres
-    group by genre
+per_content as (
+    select
+        content_id,
+        count(*) as views,
+        sum(watch_seconds) as watch_seconds,
+        sum(completion_pct::numeric) as completion_sum,
+        count(completion_pct) as with_completion
+    from views
+    group by content_id
 ),
 
-genre_views as (
-    select
-        g.genre,
-        count(*) as views,
-        count(distinct v.user_id) as unique_viewers,
-        sum(v.watch_seconds) as watch_seconds,
-        avg(v.completion_pct) as avg_completion_pct
+genre_viewers as (
+    select g.genre, count(distinct v.user_id) as unique_viewers
     from genres as g
     join views as v on v.content_id = g.content_id
+    group by g.genre
+),
+
+genre_totals as (
+    select
+        g.genre,
+        count(*) as titles,
+        coalesce(sum(p.views), 0) as views,
+        coalesce(sum(p.watch_seconds), 0) as watch_seconds,
+        sum(p.completion_sum) / nullif(sum(p.with_completion), 0) as avg_completion_pct
+    from genres as g
+    left join per_content as p on p.content_id = g.content_id
     group by g.genre
 ),
 
@@ -38,12 +51,12 @@ final as (
     select
         t.genre,
         t.titles,
-        coalesce(v.views, 0) as views,
+        t.views,
         coalesce(v.unique_viewers, 0) as unique_viewers,
-        coalesce(v.watch_seconds / 3600.0, 0)::double precision as total_watch_hours,
-        v.avg_completion_pct
-    from titles as t
-    left join genre_views as v on v.genre = t.genre
+        (t.watch_seconds / 3600.0)::double precision as total_watch_hours,
+        t.avg_completion_pct::double precision as avg_completion_pct
+    from genre_totals as t
+    left join genre_viewers as v on v.genre = t.genre
 )
 
 select * from final;

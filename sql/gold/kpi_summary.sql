@@ -22,18 +22,23 @@ totals as (
         count(*) as sessions,
         coalesce(sum(watch_seconds), 0) / 3600.0 as total_watch_hours,
         avg(watch_seconds) / 60.0 as avg_session_minutes,
-        avg(completion_pct) as avg_completion_pct,
+        avg(completion_pct::numeric) as avg_completion_pct,
         100.0 * count(*) filter (where is_completed) / nullif(count(completion_pct), 0)
             as completion_rate_pct,
         max(started_at) as as_of
     from views
 ),
 
-active as (
-    select count(distinct v.user_id) as active_users_30d
+active_users as (
+    select v.user_id
     from views as v
     cross join totals as t
     where v.started_at > t.as_of - interval '720 hours'
+    group by v.user_id
+),
+
+active as (
+    select count(*) as active_users_30d from active_users
 ),
 
 final as (
@@ -43,7 +48,7 @@ final as (
         t.sessions,
         t.total_watch_hours::double precision as total_watch_hours,
         t.avg_session_minutes::double precision as avg_session_minutes,
-        t.avg_completion_pct,
+        t.avg_completion_pct::double precision as avg_completion_pct,
         t.completion_rate_pct::double precision as completion_rate_pct,
         t.as_of
     from users as u
