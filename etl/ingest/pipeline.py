@@ -34,6 +34,7 @@ from etl.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 KINDS = ("csv", "json")
+_JSON_LOCK_KEY = 7_041_979_003
 # What makes a file bad, as opposed to the database or the network being unwell.
 _BAD_FILE = (csvload.CsvFormatError, jsonload.JsonFormatError, psycopg.DataError,
              UnicodeDecodeError, EOFError, OSError, InvalidDocument, DocumentTooLarge, BulkWriteError)
@@ -343,7 +344,13 @@ def load_registered(kind: str, *, run_id: str | None = None, settings: Settings 
     report = IngestReport()
     session = _Session(settings)
     client = None
+    lock = None
     try:
+        if kind == "json":
+            # One JSON loader at a time: another one's uncommitted MongoDB documents
+            # would otherwise look like orphans to `remove_orphans`.
+            lock = db.connect(settings, autocommit=True)
+            lock.execute("select pg_advisory_lock(%s)", (_JSON_LOCK_KEY,))
         entries = with_retries(lambda: registry.queued(session.conn, kind), f"listing queued {kind} files")
         coll = None
         if kind == "json" and entries:
@@ -359,6 +366,8 @@ def load_registered(kind: str, *, run_id: str | None = None, settings: Settings 
         session.close()
         if client is not None:
             client.close()
+        if lock is not None:
+            lock.close()  # ends the session, and with it the advisory lock
     log.info("loaded %d %s file(s), %d rows; %d rejected", len(report.loaded), kind,
              report.rows_loaded, len(report.rejected))
     return report

@@ -273,3 +273,18 @@ def test_unchanged_files_are_not_read_again_on_a_rerun(medallion_db, worked_exam
     path.write_bytes(path.read_bytes() + b"u3,c@x.io,C,US,2024-01-01,free,1990,2024-01-01\n")
     assert ingest(worked_example_dir).status_of("users.csv").rows_loaded == 5
     assert read == ["users.csv"]
+
+
+def test_a_second_json_loader_never_takes_in_flight_documents_for_orphans(medallion_db, raw_dir):
+    write(raw_dir / "content_a.jsonl", "".join(f'{{"content_id": {i}}}\n' for i in range(30000)))
+    register_files(raw_dir)
+    coll = db.mongo_database(medallion_db)[MONGO_COLLECTION]
+    first = threading.Thread(target=load_registered, args=("json",), kwargs={"batch_size": 100})
+    first.start()
+    while coll.count_documents({}) == 0 and first.is_alive():
+        pass  # wait until the first loader has documents in MongoDB, uncommitted in PostgreSQL
+    assert first.is_alive()
+    second = load_registered("json")  # its orphan sweep must not take the first loader's documents
+    first.join()
+    assert second.files == []  # the first loader had the file
+    assert counts(medallion_db)[2:] == (30000, 30000)
