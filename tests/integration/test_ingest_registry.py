@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from etl import db
-from etl.ingest import command, pipeline
+from etl.ingest import command, loading, registration
 from etl.ingest.pipeline import ingest, load_registered, register_files
 from etl.schema import MONGO_COLLECTION
 
@@ -186,7 +186,7 @@ def test_raw_dir_argument_overrides_settings_and_sets_source_file(medallion_db, 
 def test_transient_error_is_retried_without_half_loading(medallion_db, raw_dir, monkeypatch):
     write(raw_dir / "content.json", '[{"content_id": 1}, {"content_id": 2}, {"content_id": 3}]')
     write(raw_dir / "users.csv", f"{USERS_HEADER}\n{USER_ROW}\n")
-    real_json, real_csv = pipeline._load_json, pipeline._load_csv
+    real_json, real_csv = loading._load_json, loading._load_csv
     calls = {"json": 0, "csv": 0}
     monkeypatch.setattr("etl.ingest.retry.time.sleep", lambda s: None)
 
@@ -203,8 +203,8 @@ def test_transient_error_is_retried_without_half_loading(medallion_db, raw_dir, 
             raise psycopg.errors.SerializationFailure("could not serialize access")
         return real_csv(conn, entry, iid, on_bytes)
 
-    monkeypatch.setattr(pipeline, "_load_json", flaky_json)
-    monkeypatch.setattr(pipeline, "_load_csv", flaky_csv)
+    monkeypatch.setattr(loading, "_load_json", flaky_json)
+    monkeypatch.setattr(loading, "_load_csv", flaky_csv)
     report = ingest(raw_dir)
     assert calls == {"json": 2, "csv": 2}
     assert {f.source_file: (f.status, f.rows_loaded) for f in report.files} == {
@@ -265,8 +265,8 @@ def test_missing_raw_dir_is_a_clear_error(medallion_db, tmp_path):
 def test_unchanged_files_are_not_read_again_on_a_rerun(medallion_db, worked_example_dir, monkeypatch):
     ingest(worked_example_dir)
     read = []
-    real = pipeline.inspect
-    monkeypatch.setattr(pipeline, "inspect", lambda path, comp: read.append(path.name) or real(path, comp))
+    real = registration.inspect
+    monkeypatch.setattr(registration, "inspect", lambda path, comp: read.append(path.name) or real(path, comp))
     assert {f.status for f in ingest(worked_example_dir).files} == {"skipped_duplicate", "ignored"}
     assert read == []
     path = worked_example_dir / "users.csv"
