@@ -57,13 +57,12 @@ def _show_once(key: str, message: str, show: Callable[[str], Any]) -> None:
 
 def icon(state: str | None) -> str:
     """An emoji for a run, task, check or file state."""
-    # Airflow answers None for a state not reached yet; pandas turns that into NaN.
-    return STATE_ICONS.get(state.lower() if isinstance(state, str) else "none", "•")
+    return STATE_ICONS.get("none" if _missing(state) else str(state).lower(), "•")
 
 
 def with_icon(state: str | None) -> str:
-    """'✅ success' for a state."""
-    return f"{icon(state)} {state or 'none'}"
+    """'✅ success' for a state; '⚪ no run' when there is none."""
+    return "⚪ no run" if _missing(state) else f"{icon(state)} {state}"
 
 
 # ------------------------------------------------------------------ formatting

@@ -184,3 +184,17 @@ def test_client_against_nothing_is_unavailable():
     client = AirflowClient(f"http://127.0.0.1:{free_port()}", "ops", SecretStr("pw"), timeout=2)
     with pytest.raises(AirflowUnavailable, match="medallion airflow up"):
         client.list_dags()
+
+
+def test_formatting_helpers():
+    import math
+
+    from console import ui
+
+    assert ui.with_icon(None) == ui.with_icon(math.nan) == "⚪ no run"
+    assert ui.with_icon("failed") == "❌ failed"
+    assert ui.fmt_duration(4.25) == "4.2 s"
+    assert ui.fmt_duration(187) == "3 min 07 s"
+    assert ui.fmt_duration(7500) == "2 h 05 min"
+    assert ui.fmt_int(None) == ui.fmt_num(math.nan) == "–"
+    assert ui.fmt_int(1234567) == "1,234,567"
