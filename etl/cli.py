@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 
 from etl import __version__
@@ -186,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--dirty-rate", type=float, default=0.02,
                    help="share of rows given a defect the contract handles (0..1)")
+    p.add_argument("--end-date", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                   help="last day of viewing (default: a fixed date, so a seed always gives the same bytes)")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("ingest", help="load raw files into bronze (PostgreSQL + MongoDB)",

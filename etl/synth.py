@@ -1054,7 +1054,7 @@ def main(args: argparse.Namespace) -> int:
 
     out = getattr(args, "out", None) or get_settings().raw_dir()
     options = {name: getattr(args, name, default) for name, default in CLI_DEFAULTS.items()}
-    report = generate(Path(out), **options)
+    report = generate(Path(out), end_date=getattr(args, "end_date", None), **options)
     width = max(len(f.path) for f in report.files)
     print(f"wrote {len(report.files)} files under {report.out} "
           f"({report.start_date} .. {report.end_date}) in {report.seconds:.1f} s")
