@@ -22,6 +22,14 @@ fi
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q -e '.[test]'
 
+# Soda's CLI reads ~/.soda/config.yml before ./.soda/config.yml: keep its usage
+# statistics off there too (only when the user has no such file yet).
+if [ ! -f "$HOME/.soda/config.yml" ]; then
+  mkdir -p "$HOME/.soda" && cp checks/soda_config.yml "$HOME/.soda/config.yml"
+elif ! grep -q 'send_anonymous_usage_stats: *false' "$HOME/.soda/config.yml"; then
+  echo "note: $HOME/.soda/config.yml does not turn Soda's usage statistics off; see checks/soda_config.yml" >&2
+fi
+
 if [ "${1:-}" != "--no-up" ]; then
   exec .venv/bin/medallion up
 fi
