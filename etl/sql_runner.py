@@ -282,6 +282,9 @@ def run_model(model: Model, *, run_id: str, full_refresh: bool = False,
                              ("on" if full_refresh else "off",))
                 # Sorts and hashes of a few million rows fit in memory instead of spilling.
                 conn.execute("select set_config('work_mem', %s, true)", (WORK_MEM,))
+                # The parsers inline into large expressions: compiling them with JIT costs
+                # seconds per query and gains nothing on these plans.
+                conn.execute("select set_config('jit', 'off', true)")
                 rebuild = _detach_indexes(conn, model)
                 # Fresh statistics, so that the models reading these tables next in this run
                 # are planned for what the tables hold now, not for what they held before.

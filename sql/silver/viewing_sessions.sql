@@ -3,11 +3,41 @@
 -- with the first reason that applies, in the contract's order.
 -- depends_on: silver.users, silver.content
 -- builds: silver.viewing_sessions, silver.viewing_sessions_rejected
-create temporary table viewing_sessions_staged on commit drop as
+-- Step 1, parse every value once. A plain scan of bronze, so PostgreSQL can spread the
+-- parsing (most of this model's work) over parallel workers; the parsers read the raw
+-- column and trim it first.
+create temporary table viewing_sessions_parsed on commit drop as
 with
 
 bronze_sessions as (
     select * from bronze.viewing_sessions
+),
+
+final as (
+    select
+        silver.trim_ascii(session_id)    as session_id,
+        silver.trim_ascii(user_id)       as user_id,
+        silver.trim_ascii(content_id)    as content_id,
+        silver.trim_ascii(ended_at)      as ended_at,
+        silver.trim_ascii(watch_seconds) as watch_seconds,
+        silver.trim_ascii(device)        as device,
+        silver.trimmed_timestamp(started_at)    as started_at_ts,
+        silver.trimmed_timestamp(ended_at)      as ended_at_ts,
+        silver.trimmed_bigint(watch_seconds)    as watch_seconds_int,
+        ingestion_id,
+        source_file,
+        source_row
+    from bronze_sessions
+)
+
+select * from final;
+
+-- Step 2, version and validate: the later row of a key wins, then the first reason applies.
+create temporary table viewing_sessions_staged on commit drop as
+with
+
+parsed as (
+    select * from viewing_sessions_parsed
 ),
 
 users as (
@@ -18,21 +48,6 @@ contents as (
     select content_id, duration_min from silver.content
 ),
 
-trimmed as (
-    select
-        silver.trim_ascii(session_id)    as session_id,
-        silver.trim_ascii(user_id)       as user_id,
-        silver.trim_ascii(content_id)    as content_id,
-        silver.trim_ascii(started_at)    as started_at,
-        silver.trim_ascii(ended_at)      as ended_at,
-        silver.trim_ascii(watch_seconds) as watch_seconds,
-        silver.trim_ascii(device)        as device,
-        ingestion_id,
-        source_file,
-        source_row
-    from bronze_sessions
-),
-
 ranked as (
     select
         *,
@@ -40,32 +55,22 @@ ranked as (
             partition by session_id collate "C"  -- equality only: byte comparison is enough
             order by source_file collate "C" desc, ingestion_id desc, source_row desc
         ) as version_rank
-    from trimmed
-),
-
--- Parse each value of a surviving row once: materialized, because the steps below refer to
--- each parsed value several times and an inlined parser would run again for every reference.
-parsed as materialized (
-    select
-        r.*,
-        silver.parse_timestamp(r.started_at) as started_at_ts,
-        silver.parse_timestamp(nullif(r.ended_at, '')) as ended_at_ts,
-        silver.parse_bigint(nullif(r.watch_seconds, '')) as watch_seconds_int
-    from ranked as r
-    where coalesce(r.session_id, '') <> '' and r.version_rank = 1
+    from parsed
 ),
 
 validated as (
     select
-        p.*,
+        r.*,
         case
-            when p.started_at_ts is null
-              or (coalesce(p.ended_at, '') <> '' and p.ended_at_ts is null)
+            when coalesce(r.session_id, '') = '' then 'missing_key'
+            when r.version_rank > 1 then null
+            when r.started_at_ts is null
+              or (coalesce(r.ended_at, '') <> '' and r.ended_at_ts is null)
                 then 'invalid_timestamp'
-            when (coalesce(p.watch_seconds, '') <> '' and p.watch_seconds_int is null)
-              or (coalesce(p.watch_seconds, '') = '' and coalesce(p.ended_at, '') = '')
+            when (coalesce(r.watch_seconds, '') <> '' and r.watch_seconds_int is null)
+              or (coalesce(r.watch_seconds, '') = '' and coalesce(r.ended_at, '') = '')
                 then 'invalid_measure'
-            when p.watch_seconds_int < 0 or p.ended_at_ts < p.started_at_ts
+            when r.watch_seconds_int < 0 or r.ended_at_ts < r.started_at_ts
                 then 'negative_duration'
             when u.user_id is null
                 then 'orphan_user'
@@ -73,26 +78,18 @@ validated as (
                 then 'orphan_content'
         end as reason,
         c.duration_min
-    from parsed as p
-    left join users as u on u.user_id = p.user_id
-    left join contents as c on c.content_id = p.content_id
+    from ranked as r
+    left join users as u on u.user_id = r.user_id
+    left join contents as c on c.content_id = r.content_id
 ),
 
-not_surviving as (
+final as (
     select
-        case when coalesce(session_id, '') = '' then 'rejected' else 'superseded' end as outcome,
-        case when coalesce(session_id, '') = '' then 'missing_key' end as reason,
-        session_id, ingestion_id, source_file, source_row,
-        null::text as user_id, null::text as content_id,
-        null::timestamptz as started_at, null::timestamptz as ended_at,
-        null::bigint as watch_seconds, null::text as device, null::double precision as duration_min
-    from ranked
-    where coalesce(session_id, '') = '' or version_rank > 1
-),
-
-surviving as (
-    select
-        case when reason is null then 'silver' else 'rejected' end as outcome,
+        case
+            when reason is not null then 'rejected'
+            when version_rank > 1 then 'superseded'
+            else 'silver'
+        end as outcome,
         reason,
         session_id, ingestion_id, source_file, source_row,
         user_id, content_id,
@@ -105,12 +102,6 @@ surviving as (
         device,
         duration_min
     from validated
-),
-
-final as (
-    select * from surviving
-    union all
-    select * from not_surviving
 )
 
 select * from final;
