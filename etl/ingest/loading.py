@@ -7,6 +7,7 @@ database errors are retried from the start of the file.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 from dataclasses import dataclass
@@ -100,21 +101,29 @@ def _load_json(conn: psycopg.Connection, entry: registry.QueuedFile, ingestion_i
     return rows
 
 
-def _unchanged(entry: registry.QueuedFile) -> str | None:
-    """None when the file is as registered, else why not."""
+class _Changed(csvload.CsvFormatError):
+    """The file is no longer the bytes that were registered."""
+
+
+def _check_unchanged(entry: registry.QueuedFile) -> None:
+    """Raise _Changed unless the file still holds the registered bytes (a mere touch is fine)."""
     path = Path(entry.file_path)
     try:
         st = path.stat()
+        if st.st_size == entry.file_size_bytes and st.st_mtime_ns == entry.file_mtime_ns:
+            return
+        digest = hashlib.sha256()
+        with open(path, "rb") as raw:
+            for block in chunks(raw):
+                digest.update(block)
     except OSError as exc:
-        return f"cannot be read any more: {exc.strerror or exc}"
-    if st.st_size != entry.file_size_bytes or st.st_mtime_ns != entry.file_mtime_ns:
-        return ("changed after it was registered (size or modification time differ); "
-                "it is judged again on the next run")
-    return None
+        raise _Changed(f"cannot be read any more: {exc.strerror or exc}") from exc
+    if digest.hexdigest() != entry.sha256:
+        raise _Changed("changed after it was registered; it is judged again on the next run")
 
 
 def _settle(session: Session, entry: registry.QueuedFile, status: str, error: str | None,
-            ingestion_id: int | None = None) -> FileResult:
+            sha256: str | None) -> FileResult:
     """Record a queued file's final non-loaded outcome and take it off the queue."""
     def work() -> int:
         conn = session.conn
@@ -122,7 +131,7 @@ def _settle(session: Session, entry: registry.QueuedFile, status: str, error: st
             registry.take(conn, entry.queue_id)
             iid, _ = registry.insert_log(
                 conn, source_file=entry.source_file, status=status, entity=entry.entity,
-                sha256=entry.sha256, encoding=entry.encoding, error=error,
+                sha256=sha256, encoding=entry.encoding, error=error,
                 file_size_bytes=entry.file_size_bytes, file_modified_at=entry.file_modified_at,
                 compression=entry.compression, file_format=entry.file_format, run_id=entry.run_id)
         return iid
@@ -140,9 +149,7 @@ def _load_one(session: Session, entry: registry.QueuedFile, coll, batch_size: in
             with conn.transaction():
                 if not registry.take(conn, entry.queue_id):
                     return None  # another loader had it
-                changed = _unchanged(entry)
-                if changed:
-                    raise csvload.CsvFormatError(changed)
+                _check_unchanged(entry)
                 try:
                     with conn.transaction():  # savepoint: a duplicate is an answer, not a failure
                         iid, started = registry.insert_log(
@@ -171,13 +178,15 @@ def _load_one(session: Session, entry: registry.QueuedFile, coll, batch_size: in
         loaded = with_retries(attempt, f"loading {entry.source_file}")
     except _Duplicate:
         log.info("%s: its bytes were loaded by another ingestion meanwhile: skipped", entry.source_file)
-        return _settle(session, entry, "skipped_duplicate", None)
+        return _settle(session, entry, "skipped_duplicate", None, entry.sha256)
     except Exception as exc:  # noqa: BLE001 - only a bad file is settled here, the rest re-raised
         if not _is_bad_file(exc):
             raise
         message = f"{entry.source_file}: {_describe(exc)}"
         log.warning("rejected %s", message)
-        return _settle(session, entry, "rejected", message)
+        # A file that changed is not these bytes' fault: no hash, so they are judged again.
+        return _settle(session, entry, "rejected", message,
+                       None if isinstance(exc, _Changed) else entry.sha256)
     if loaded is None:
         return None
     log.info("%s: loaded %d rows into bronze.%s (ingestion %d)", entry.source_file, loaded.rows,

@@ -172,6 +172,23 @@ def test_file_changed_between_register_and_load_is_not_loaded_stale(medallion_db
     assert ingest(raw_dir).status_of("users.csv").rows_loaded == 2  # judged again
 
 
+def test_file_only_touched_between_register_and_load_still_loads(medallion_db, raw_dir):
+    path = write(raw_dir / "users.csv", f"{USERS_HEADER}\n{USER_ROW}\n")
+    register_files(raw_dir)
+    os.utime(path, ns=(1, 1))  # new mtime, same bytes
+    assert load_registered("csv").status_of("users.csv").rows_loaded == 1
+
+
+def test_file_changed_and_changed_back_loads_on_the_next_run(medallion_db, raw_dir):
+    original = f"{USERS_HEADER}\n{USER_ROW}\n"
+    path = write(raw_dir / "users.csv", original)
+    register_files(raw_dir)
+    write(path, original + USER_ROW + "\n")
+    assert load_registered("csv").status_of("users.csv").status == "rejected"
+    write(path, original)
+    assert ingest(raw_dir).status_of("users.csv").rows_loaded == 1
+
+
 def test_raw_dir_argument_overrides_settings_and_sets_source_file(medallion_db, raw_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("RAW_DATA_PATH", str(tmp_path / "elsewhere"))
     from etl.settings import reset_settings
