@@ -68,7 +68,9 @@ current_content as (
     select * from content_staged where outcome = 'silver'
 ),
 
-parsed as (
+-- Materialized: each parsed value is used twice below (test, then value), and a flattened
+-- query would parse it twice.
+parsed as materialized (
     select
         content_id,
         silver.json_text(doc -> 'title') as title,

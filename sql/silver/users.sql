@@ -64,22 +64,49 @@ insert into silver.users (
     user_id, email, full_name, country, signup_date, subscription_tier, birth_year, updated_at,
     ingestion_id, source_file, source_row
 )
-select
-    user_id,
-    case when silver.ascii_lower(email) ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'
-         then silver.ascii_lower(email) end,
-    nullif(full_name, ''),
-    case when silver.ascii_upper(country) ~ '^[A-Z]{2}$' then silver.ascii_upper(country) end,
-    silver.parse_date(signup_date),
-    case when silver.ascii_lower(subscription_tier) in ('free', 'basic', 'standard', 'premium')
-         then silver.ascii_lower(subscription_tier) else 'unknown' end,
-    case when silver.parse_bigint(birth_year)
-              between 1900 and extract(year from now() at time zone 'UTC')
-         then silver.parse_bigint(birth_year) end,
-    updated_at_ts,
-    ingestion_id, source_file, source_row
-from users_staged
-where outcome = 'silver';
+with
+
+current_users as (
+    select * from users_staged where outcome = 'silver'
+),
+
+-- Materialized: each parsed value is used twice below (test, then value), and a flattened
+-- query would parse it twice.
+parsed as materialized (
+    select
+        user_id,
+        silver.ascii_lower(email) as email,
+        nullif(full_name, '') as full_name,
+        silver.ascii_upper(country) as country,
+        silver.parse_date(signup_date) as signup_date,
+        silver.ascii_lower(subscription_tier) as subscription_tier,
+        silver.parse_bigint(birth_year) as birth_year,
+        updated_at_ts as updated_at,
+        ingestion_id,
+        source_file,
+        source_row
+    from current_users
+),
+
+final as (
+    select
+        user_id,
+        case when email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then email end as email,
+        full_name,
+        case when country ~ '^[A-Z]{2}$' then country end as country,
+        signup_date,
+        case when subscription_tier in ('free', 'basic', 'standard', 'premium')
+             then subscription_tier else 'unknown' end as subscription_tier,
+        case when birth_year between 1900 and extract(year from now() at time zone 'UTC')
+             then birth_year end as birth_year,
+        updated_at,
+        ingestion_id,
+        source_file,
+        source_row
+    from parsed
+)
+
+select * from final;
 
 insert into silver.users_rejected (user_id, reason, ingestion_id, source_file, source_row, raw_record)
 select
