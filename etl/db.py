@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import psycopg
-import pymongo
-from pymongo.errors import PyMongoError
-from sqlalchemy import Engine, create_engine
 
 from etl.errors import ServiceUnavailable
 from etl.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # imported lazily: they cost ~0.8 s at every CLI start
+    import pymongo
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +75,13 @@ def transaction(settings: Settings | None = None) -> Iterator[psycopg.Connection
         conn.close()
 
 
-_engines: dict[str, Engine] = {}
+_engines: dict[str, "Engine"] = {}
 
 
-def engine(settings: Settings | None = None) -> Engine:
+def engine(settings: Settings | None = None) -> "Engine":
     """A pooled SQLAlchemy engine (psycopg 3 driver) per DSN, in UTC."""
+    from sqlalchemy import create_engine
+
     settings = settings or get_settings()
     url = settings.sqlalchemy_url()
     if url not in _engines:
@@ -96,8 +99,11 @@ def check_postgres(settings: Settings | None = None) -> None:
     conn.close()
 
 
-def mongo_client(settings: Settings | None = None, timeout_ms: int = 5000) -> pymongo.MongoClient:
+def mongo_client(settings: Settings | None = None, timeout_ms: int = 5000) -> "pymongo.MongoClient":
     """A pymongo client for the configured server (checked with a ping)."""
+    import pymongo
+    from pymongo.errors import PyMongoError
+
     settings = settings or get_settings()
     client = pymongo.MongoClient(
         settings.mongo_uri_value,
