@@ -47,7 +47,7 @@ FILL = [
        from (select g, timestamptz '2026-01-01' + mod(g, 262800) * interval '2 minutes' as ts,
                     60 + mod(g * 7919, 7200) as w,
                     least(100.0, (60 + mod(g * 7919, 7200)) * 100.0 / 3600) as pct
-             from generate_series(1, %(rows)s) g) s""",
+             from generate_series(1::bigint, %(rows)s::bigint) g) s""",
     """insert into gold.daily_viewing
        select session_date, device, count(*), count(distinct user_id),
               sum(watch_seconds) / 3600.0, avg(completion_pct)
@@ -123,9 +123,6 @@ def time_pages(url: str) -> dict[str, float]:
 
 def time_filters() -> dict[str, float]:
     """Seconds of the gold queries that read fact_viewing under filters (uncached)."""
-    import logging
-
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
     from console import data
 
     first, last = data.date_bounds()
@@ -153,14 +150,45 @@ def time_filters() -> dict[str, float]:
     return results
 
 
+def time_loaders() -> dict[str, float]:
+    """Seconds of each data.py loader the pages call without filters (uncached)."""
+    import datetime as dt
+
+    from console import data
+
+    first, last = data.date_bounds()
+    flt = data.KpiFilter(first or dt.date.today(), last or dt.date.today(), first_date=first,
+                         last_date=last)
+    loaders = {
+        "latest_scores": data.latest_scores, "layer_row_totals": data.layer_row_totals,
+        "latest_latency": data.latest_latency, "gold_freshness": data.gold_freshness,
+        "needs_attention": data.needs_attention, "latest_runs_per_dag": data.latest_runs_per_dag,
+        "date_bounds": data.date_bounds, "filter_options": data.filter_options,
+        "kpi_tiles": lambda: data.kpi_tiles(flt), "daily_viewing": lambda: data.daily_viewing(flt),
+        "top_content": lambda: data.top_content(flt, "views"),
+        "genre_performance": lambda: data.genre_performance(flt),
+        "country_insights": lambda: data.country_insights(flt),
+        "user_segments": lambda: data.user_segments(flt),
+    }
+    results = {}
+    for name, loader in loaders.items():
+        data.clear_caches()
+        started = time.monotonic()
+        loader()
+        results[name] = time.monotonic() - started
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000, help="rows in gold.fact_viewing")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
 
+    import logging
     import os
 
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
     name = f"{get_settings().postgres_db}_bench_console"
     os.environ["POSTGRES_DB"] = name
     os.environ["AIRFLOW_API_URL"] = f"http://127.0.0.1:{free_port()}"  # no Airflow: DB pages only
@@ -174,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         console_local.stop()
     filters = time_filters()
+    loaders = time_loaders()
 
     print(f"\nfirst render per page ({args.rows:,} rows; goal < {GOAL_SECONDS:.0f} s)")
     for name, seconds in pages.items():
@@ -181,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<14}{seconds:6.2f} s   {seconds / GOAL_SECONDS:5.2f} x goal   {flag}")
     print("\ngold filters reading fact_viewing (all seven queries, uncached)")
     for label, seconds in filters.items():
+        print(f"  {label:<26}{seconds:6.2f} s")
+    print("\ndata.py loaders without filters (uncached)")
+    for label, seconds in loaders.items():
         print(f"  {label:<26}{seconds:6.2f} s")
     if not args.keep:
         with psycopg.connect(**get_settings().libpq_kwargs("postgres"), autocommit=True) as conn:
