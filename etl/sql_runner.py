@@ -241,6 +241,9 @@ def _detach_indexes(conn: psycopg.Connection, model: Model) -> list[str]:
                       pg_get_constraintdef(c.oid))
         from pg_constraint as c
         where c.conrelid = any(%s::regclass[]) and c.contype in ('p', 'u')
+          -- a key that a foreign key refers to stays (it cannot be dropped)
+          and not exists (select 1 from pg_constraint as f
+                          where f.contype = 'f' and f.conindid = c.conindid)
         union all
         select format('drop index %%s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
         from pg_index as i
