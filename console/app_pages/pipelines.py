@@ -103,7 +103,9 @@ def _actions(dag: dict, run_id: str | None, tasks: list[dict]) -> None:
                                  height=120, key=f"trigger_conf_{dag_id}",
                                  help=f"Checked before sending. Params of this DAG: {names}. "
                                       "Empty values mean the settings' values.")
-        submitted = st.form_submit_button("▶️ Trigger run", key="trigger_submit")
+        # Without the DAG's declared params nothing can be validated: do not send blind.
+        submitted = st.form_submit_button("▶️ Trigger run", key="trigger_submit",
+                                          disabled=declared is None)
     if submitted:
         _remember(actions.trigger(client, user, dag_id, conf_text, declared or {}))
     with other_col:

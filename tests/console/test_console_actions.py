@@ -168,3 +168,16 @@ def test_clear_failed_refused(loaded_db, fake_airflow, open_page):
 def test_clear_is_disabled_without_failed_tasks(loaded_db, fake_airflow, open_page):
     at = select_dag(open_page("pipelines", signed_in="admin"), DAG)
     assert at.button(key="clear_failed").disabled
+
+
+def test_trigger_is_disabled_when_params_cannot_be_read(loaded_db, fake_airflow, open_page):
+    from console.airflow_api import AirflowRequestFailed
+
+    def refused(dag_id):
+        raise AirflowRequestFailed("Airflow answered 403 Forbidden to get_dag_details: no")
+
+    fake_airflow.dag_params = refused
+    at = select_dag(open_page("pipelines", signed_in="admin"), DAG)
+    no_exception(at)
+    assert at.button(key="trigger_submit").disabled
+    assert any("403" in e.value for e in at.error)
