@@ -109,7 +109,8 @@ def top_content(frame: pd.DataFrame, measure: str, title: str) -> go.Figure:
     """Horizontal bars of the top titles."""
     frame = frame.assign(label=frame["title"].fillna(frame["content_id"]))
     fig = px.bar(frame.iloc[::-1], x=measure, y="label", orientation="h", title=title,
-                 hover_data=["content_id", "content_type"], labels={"label": ""})
+                 hover_data=["content_id", "content_type"],
+                 labels={"label": "", "total_watch_hours": "watch hours"})
     fig.update_traces(marker_color="#d4a017")
     return fig
 
