@@ -30,9 +30,9 @@ def _parallel(args_list: list[list[str]], cwd: Path) -> list[subprocess.Complete
     """Start every command at once, then wait for all of them."""
     procs = []
     for i, args in enumerate(args_list):
-        procs.append((args, subprocess.Popen([MEDALLION, *args], stdout=open(cwd / f"p{i}.out", "wb"),
-                                             stderr=open(cwd / f"p{i}.err", "wb"), cwd=cwd,
-                                             env=os.environ.copy())))
+        with open(cwd / f"p{i}.out", "wb") as out, open(cwd / f"p{i}.err", "wb") as err:
+            procs.append((args, subprocess.Popen([MEDALLION, *args], stdout=out, stderr=err,
+                                                 cwd=cwd, env=os.environ.copy())))
     done = []
     for i, (args, proc) in enumerate(procs):
         proc.wait(timeout=GUARD_SECONDS)

@@ -108,14 +108,6 @@ def work(tmp_path):
 
 # ------------------------------------------------------------------ the cases
 
-@pytest.mark.xfail(strict=True, reason=(
-    "etl/ingest/csv.py _copy_with_extra stages a file with extra columns in a temp table of one "
-    "column per header field; past PostgreSQL's 1600-column limit `create temp table` raises "
-    "psycopg.errors.TooManyColumns (SQLSTATE 54011), which psycopg makes an OperationalError, so "
-    "etl/ingest/retry.py treats it as transient (retried 3 times) and, not being in pipeline._BAD_FILE "
-    "(ProgramLimitExceeded is not its base class), it escapes load_registered: `medallion ingest` "
-    "exits 1 with a traceback instead of loading (contract: extra columns never fail the load) or "
-    "rejecting the file, and the CSV files after it in byte order stay unloaded in the queue"))
 def test_header_with_10000_columns(medallion_db, raw_dir, work):
     _write_good(raw_dir)
     extras = [f"extra_{i:05d}" for i in range(1, 10_001 - 8)]
@@ -158,12 +150,6 @@ def test_100_mb_single_line_csv(medallion_db, raw_dir, work):
     assert peak < 400 * MiB, f"peak RSS {peak / MiB:.0f} MiB"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "etl/ingest/pipeline.py _load_one: a JSON document larger than MongoDB's 16 MiB BSON limit "
-    "makes MongoBatchWriter.flush raise pymongo.errors.DocumentTooLarge, which is neither in "
-    "_BAD_FILE nor transient, so it escapes load_registered: `medallion ingest` dies with a "
-    "traceback (exit 1) instead of rejecting the file, and every JSON file after it in byte order "
-    "is left unloaded in ops.ingestion_queue"))
 def test_100_mb_single_line_json_document(medallion_db, raw_dir, work):
     """One 100 MB line holding one document: bigger than MongoDB's 16 MiB limit."""
     _write_good(raw_dir)
@@ -321,7 +307,7 @@ def test_zip_bomb_of_text_after_a_valid_header(medallion_db, raw_dir, work):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "etl/ingest/csv.py data_records keeps `pending + block` until a newline comes, so a record "
+    "etl/ingest/records.py data_records keeps `pending + block` until a newline comes, so a record "
     "without one is re-copied for every 1 MiB block (quadratic time) and held several times over "
     "(numbered() splits and joins it again): a 128 MiB row peaks near 570 MiB RSS (4.4x) and a "
     "64 MiB one takes 17x the time of a 16 MiB one; a 1 GiB one-line zip bomb (about 1 MB of .gz) would need several GiB and many minutes before PostgreSQL's "

@@ -58,10 +58,9 @@ def _write_content(path: Path, docs: int) -> None:
 
 
 def _start_ingest(raw: Path, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [MEDALLION, "ingest", "--raw-dir", str(raw), "--no-progress"],
-        stdout=open(cwd / "killed.out", "wb"), stderr=open(cwd / "killed.err", "wb"),
-        cwd=cwd, env=os.environ.copy())
+    with open(cwd / "killed.out", "wb") as out, open(cwd / "killed.err", "wb") as err:
+        return subprocess.Popen([MEDALLION, "ingest", "--raw-dir", str(raw), "--no-progress"],
+                                stdout=out, stderr=err, cwd=cwd, env=os.environ.copy())
 
 
 def _copy_progress(settings, table: str) -> tuple[int, int] | None:
