@@ -304,11 +304,14 @@ def private_postgres_down() -> bool:
     data = _pg_dir() / "data"
     if not (data / "postmaster.pid").exists():
         return False
-    subprocess.run(
+    done = subprocess.run(
         _as_user([_pg_bin("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
                  _unprivileged_user()),
-        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
+    if done.returncode != 0:
+        raise ServiceUnavailable(f"could not stop the private PostgreSQL cluster in {data}: "
+                                 f"{done.stderr.strip() or 'pg_ctl stop failed'}")
     return True
 
 

@@ -11,6 +11,13 @@ from __future__ import annotations
 import re
 from typing import Iterable, Iterator
 
+from etl.ingest.header import CsvFormatError
+
+# No users or viewing_sessions record comes near this; a longer run of bytes
+# without a line break is a broken or hostile file (a one-line zip bomb), and
+# holding it whole would cost several times its size in memory.
+MAX_RECORD_BYTES = 32 * 1024 * 1024
+
 _BLANK_INNER = re.compile(rb"\n[ \t\r]*(?=\n)")
 _BLANK_LAST = re.compile(rb"\n[ \t\r]*(?=\n|\Z)")
 
@@ -39,28 +46,39 @@ def _clean_piece(piece: bytes, in_quote: bool) -> tuple[bytes, bool]:
     return b'"'.join(parts), after
 
 
-def data_records(blocks: Iterable[bytes], pending: bytes, keep_lead: bool = False) -> Iterator[bytes]:
+def data_records(blocks: Iterable[bytes], pending: bytes, keep_lead: bool = False,
+                 max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[bytes]:
     """The data rows as LF-separated CSV records, header and blank lines gone.
 
     `pending` is what followed the header (it starts with the header's newline).
     With `keep_lead`, every record, the first included, is introduced by a newline.
+    Bytes without a line break are kept as a list of blocks (joined once, when a
+    newline comes), so a long record costs linear time; one longer than
+    `max_record_bytes` rejects the file (CsvFormatError).
     """
     in_quote = False
     lead = not keep_lead  # the first record's leading newline is the header's: drop it
+    tail: list[bytes] = [pending] if pending else []
+    tail_size = len(pending)
     for block in blocks:
-        buf = pending + block
-        cut = buf.rfind(b"\n")
-        if cut <= 0:
-            pending = buf
+        cut = block.rfind(b"\n")
+        if cut < 0 or (cut == 0 and not tail_size):
+            tail.append(block)
+            tail_size += len(block)
+            if tail_size > max_record_bytes:
+                raise CsvFormatError(
+                    f"a data row runs over {max_record_bytes // (1024 * 1024)} MiB without a line "
+                    "break: the file is not a CSV of records (check its line endings, or split it)")
             continue
-        out, in_quote = _clean_piece(buf[:cut], in_quote)
-        pending = buf[cut:]
+        piece = b"".join([*tail, block[:cut]]) if tail else block[:cut]
+        tail, tail_size = [block[cut:]], len(block) - cut
+        out, in_quote = _clean_piece(piece, in_quote)
         if out and lead:
             out, lead = out[1:], False
         if out:
             yield out
-    if pending:
-        out, in_quote = _clean_piece(pending, in_quote)
+    if tail_size:
+        out, in_quote = _clean_piece(b"".join(tail), in_quote)
         if out and lead:
             out = out[1:]
         if out:

@@ -306,13 +306,6 @@ def test_zip_bomb_of_text_after_a_valid_header(medallion_db, raw_dir, work):
     assert peak < 400 * MiB, f"peak RSS {peak / MiB:.0f} MiB"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "etl/ingest/records.py data_records keeps `pending + block` until a newline comes, so a record "
-    "without one is re-copied for every 1 MiB block (quadratic time) and held several times over "
-    "(numbered() splits and joins it again): a 128 MiB row peaks near 570 MiB RSS (4.4x) and a "
-    "64 MiB one takes 17x the time of a 16 MiB one; a 1 GiB one-line zip bomb (about 1 MB of .gz) would need several GiB and many minutes before PostgreSQL's "
-    "1 GB field limit rejects it. Records have no size cap (csv.field_size_limit-like) to reject "
-    "such a file early with a clear error"))
 def test_zip_bomb_of_one_endless_row(medallion_db, raw_dir, work):
     """A valid header, then one data row whose last field is 128 MiB: about 130 KB of .gz."""
     _write_good(raw_dir)

@@ -1,6 +1,9 @@
 """`medallion services up|down|status` with private services (nothing configured answers)."""
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -12,8 +15,15 @@ SERVICE_VARS = ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PAS
 
 
 @pytest.fixture
-def private_home(tmp_path, monkeypatch):
-    """A state folder of its own and configured addresses where nothing listens."""
+def private_home(monkeypatch):
+    """A state folder of its own and configured addresses where nothing listens.
+
+    Not under pytest's tmp_path: a pytest session started meanwhile resets
+    /tmp/pytest-of-<user> to mode 700, which the cluster's unprivileged owner
+    then cannot reach.
+    """
+    tmp_path = Path(tempfile.mkdtemp(prefix="medallion-services-"))
+    tmp_path.chmod(0o755)
     saved = {k: os.environ.get(k) for k in SERVICE_VARS}
     for key in SERVICE_VARS:
         monkeypatch.delenv(key, raising=False)
@@ -25,6 +35,7 @@ def private_home(tmp_path, monkeypatch):
     reset_settings()
     yield tmp_path / "home"
     services.down()
+    shutil.rmtree(tmp_path, ignore_errors=True)
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
