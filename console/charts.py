@@ -45,18 +45,31 @@ def check_history(history: pd.DataFrame, title: str) -> go.Figure:
                       labels={"measured_at": "measured", "measured_value": "value"})
 
 
+def _run_label(moments: pd.Series) -> pd.Series:
+    return pd.to_datetime(moments, utc=True).dt.strftime("%m-%d %H:%M:%S")
+
+
 def layer_rows(history: pd.DataFrame) -> go.Figure:
-    """Rows per layer over runs."""
-    return px.line(history, x="started_at", y="rows", color="layer", markers=True,
-                   color_discrete_map=LAYER_COLORS, title="Rows written per layer, per run",
-                   labels={"started_at": "run started"})
+    """Rows written per layer, one group of bars per run (runs are events, not a time axis)."""
+    frame = history.sort_values("started_at").assign(run=lambda f: _run_label(f["started_at"]))
+    fig = px.bar(frame, x="run", y="rows", color="layer", barmode="group",
+                 color_discrete_map=LAYER_COLORS, title="Rows written per layer, per run",
+                 hover_data=["run_id"])
+    fig.update_xaxes(type="category")
+    return fig
 
 
-def table_rows(history: pd.DataFrame) -> go.Figure:
-    """Rows per model (table) over runs."""
-    return px.line(history.sort_values("run_started_at"), x="run_started_at", y="rows",
-                   color="model", markers=True, title="Rows per table (model), per run",
-                   labels={"run_started_at": "run started"})
+def table_rows(history: pd.DataFrame, runs: int = 6) -> go.Figure:
+    """Rows per table (model) in the latest transform runs, one bar per run."""
+    latest = history.sort_values("run_started_at")["run_started_at"].drop_duplicates().tail(runs)
+    frame = history[history["run_started_at"].isin(latest)].sort_values(["run_started_at", "model"])
+    frame = frame.assign(run=_run_label(frame["run_started_at"]))
+    fig = px.bar(frame, x="model", y="rows", color="run", barmode="group",
+                 title=f"Rows per table (model), latest {runs} runs", hover_data=["run_id"],
+                 color_discrete_sequence=["#e2c275", "#d4a017", "#b7791f", "#9c4221", "#718096",
+                                          "#2c5282"])
+    fig.update_xaxes(tickangle=-30)
+    return fig
 
 
 def funnel(frame: pd.DataFrame) -> go.Figure:
