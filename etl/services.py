@@ -287,17 +287,41 @@ def private_postgres_up() -> dict[str, str]:
         logfile.touch()
         if user is not None:
             os.chown(logfile, user.pw_uid, user.pw_gid)
-        subprocess.run(
-            _as_user([_pg_bin("pg_ctl"), "-D", str(data), "-l", str(logfile), "-w", "-o",
-                      f"-p {port} -k /tmp -c listen_addresses=127.0.0.1", "start"], user),
-            check=True, stdout=subprocess.DEVNULL,
-        )
+        port = _start_cluster(data, logfile, port, user, movable="POSTGRES_PORT" not in env_values)
     return {
         "POSTGRES_HOST": "127.0.0.1",
         "POSTGRES_PORT": str(port),
         "POSTGRES_USER": "postgres",
         "POSTGRES_PASSWORD": password,
     }
+
+
+def _start_cluster(data: Path, logfile: Path, port: int, user, *, movable: bool,
+                   attempts: int = 6) -> int:
+    """pg_ctl start on `port`; returns the port it listens on.
+
+    A port that cannot be bound (a socket in TIME-WAIT, or a client holding it as
+    its ephemeral port) is retried after a pause when clients already know it (a
+    restart), or swapped for another free port when the cluster is new.
+    """
+    for attempt in range(attempts):
+        done = subprocess.run(
+            _as_user([_pg_bin("pg_ctl"), "-D", str(data), "-l", str(logfile), "-w", "-o",
+                      f"-p {port} -k /tmp -c listen_addresses=127.0.0.1", "start"], user),
+            check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        if done.returncode == 0:
+            return port
+        log_tail = logfile.read_text(errors="replace")[-2000:]
+        if "Address already in use" not in log_tail or attempt == attempts - 1:
+            raise ServiceUnavailable(f"the private PostgreSQL cluster did not start on port {port}; "
+                                     f"see {logfile}")
+        if movable:
+            log.info("port %s cannot be bound; starting the private cluster on another port", port)
+            port = free_port()
+        else:
+            time.sleep(2 * (attempt + 1))
+    return port
 
 
 def private_postgres_down() -> bool:
