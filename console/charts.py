@@ -64,11 +64,10 @@ def table_rows(history: pd.DataFrame, runs: int = 6) -> go.Figure:
     latest = history.sort_values("run_started_at")["run_started_at"].drop_duplicates().tail(runs)
     frame = history[history["run_started_at"].isin(latest)].sort_values(["run_started_at", "model"])
     frame = frame.assign(run=_run_label(frame["run_started_at"]))
-    fig = px.bar(frame, x="model", y="rows", color="run", barmode="group",
+    fig = px.bar(frame, x="rows", y="model", color="run", barmode="group", orientation="h",
                  title=f"Rows per table (model), latest {runs} runs", hover_data=["run_id"],
                  color_discrete_sequence=["#e2c275", "#d4a017", "#b7791f", "#9c4221", "#718096",
-                                          "#2c5282"])
-    fig.update_xaxes(tickangle=-30)
+                                          "#2c5282"], labels={"model": ""})
     return fig
 
 
