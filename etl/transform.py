@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from psycopg import sql
+
 from etl import db, sql_runner
 from etl.errors import MedallionError, TerminalError
 from etl.settings import Settings, get_settings
@@ -136,7 +138,8 @@ def _measure(report: TransformReport, settings: Settings) -> None:
     with db.connect(settings) as conn:
         for layer in report.layers:
             report.rows[layer] = {
-                t: conn.execute(f"select count(*) from {layer}.{t}").fetchone()[0]  # noqa: S608
+                t: conn.execute(sql.SQL("select count(*) from {}").format(
+                    sql.Identifier(layer, t))).fetchone()[0]
                 for t in tables[layer]
             }
         rows = conn.execute(
