@@ -77,8 +77,11 @@ def assert_no_exception(page, name: str) -> None:
     """No exception block, no error block, no traceback text on the page."""
     exceptions = page.locator('[data-testid="stException"]')
     assert exceptions.count() == 0, f"{name}: {exceptions.all_inner_texts()}"
-    errors = page.locator('[data-testid="stAlertContentError"]')
-    assert errors.count() == 0, f"{name}: {errors.all_inner_texts()}"
+    # Only what a person sees: during a rerun Streamlit can keep a stale, hidden element.
+    errors = page.locator('[data-testid="stAlertContentError"]:visible')
+    assert errors.count() == 0, (
+        f"{name}: {errors.all_inner_texts()} "
+        f"{[errors.nth(i).inner_html()[:500] for i in range(errors.count())]}")
     body = page.inner_text("body")
     assert "Traceback" not in body, f"{name} shows a traceback"
 

@@ -50,14 +50,25 @@ def _write_good(raw: Path) -> None:
 
 def _ingest(raw: Path, cwd: Path) -> tuple[int, str, str, int]:
     """Run `medallion ingest`; (exit code, stdout, stderr, peak RSS of the process in bytes)."""
-    out, err = cwd / "ingest.out", cwd / "ingest.err"
+    out, err, rss = cwd / "ingest.out", cwd / "ingest.err", cwd / "ingest.maxrss"
     with open(out, "wb") as fo, open(err, "wb") as fe:
-        proc = subprocess.Popen([MEDALLION, "ingest", "--raw-dir", str(raw), "--no-progress"],
-                                stdout=fo, stderr=fe, cwd=cwd, env=os.environ.copy())
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    peak = usage.ru_maxrss * 1024  # kilobytes on Linux
+        proc = subprocess.run([sys.executable, "-c", _MEASURED, str(rss), MEDALLION, "ingest",
+                               "--raw-dir", str(raw), "--no-progress"],
+                              stdout=fo, stderr=fe, cwd=cwd, env=os.environ.copy())
+    peak = int(rss.read_text()) * 1024  # kilobytes on Linux
     return proc.returncode, out.read_text(errors="replace"), err.read_text(errors="replace"), peak
+
+
+# Linux folds the parent's memory high-water mark into a child's ru_maxrss at exec,
+# so a process forked straight from this (large) pytest process would report pytest's
+# peak. A small launcher forks the ingestion and reports that grandchild's own peak.
+_MEASURED = (
+    "import os, subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(p.pid, 0)\n"
+    "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
 
 
 def _log(settings) -> dict[str, tuple[str, int, str | None]]:
