@@ -183,21 +183,4 @@ select
 from content_staged
 where outcome = 'rejected';
 
-insert into ops.entity_accounting (
-    run_id, entity, bronze_rows, silver_rows, superseded_rows, rejected_rows, rejected_by_reason
-)
-select
-    current_setting('medallion.run_id'),
-    'content',
-    count(*),
-    count(*) filter (where outcome = 'silver'),
-    count(*) filter (where outcome = 'superseded'),
-    count(*) filter (where outcome = 'rejected'),
-    coalesce((select jsonb_object_agg(reason, n) from (
-        select reason, count(*) as n from content_staged where reason is not null group by reason
-    ) as r), '{}'::jsonb)
-from content_staged
-on conflict (run_id, entity) do update set
-    bronze_rows = excluded.bronze_rows, silver_rows = excluded.silver_rows,
-    superseded_rows = excluded.superseded_rows, rejected_rows = excluded.rejected_rows,
-    rejected_by_reason = excluded.rejected_by_reason, measured_at = now();
+select ops.record_entity_accounting('content', 'content_staged');

@@ -122,21 +122,4 @@ from users_staged as s
 join bronze.users as b using (ingestion_id, source_row)
 where s.outcome = 'rejected';
 
-insert into ops.entity_accounting (
-    run_id, entity, bronze_rows, silver_rows, superseded_rows, rejected_rows, rejected_by_reason
-)
-select
-    current_setting('medallion.run_id'),
-    'users',
-    count(*),
-    count(*) filter (where outcome = 'silver'),
-    count(*) filter (where outcome = 'superseded'),
-    count(*) filter (where outcome = 'rejected'),
-    coalesce((select jsonb_object_agg(reason, n) from (
-        select reason, count(*) as n from users_staged where reason is not null group by reason
-    ) as r), '{}'::jsonb)
-from users_staged
-on conflict (run_id, entity) do update set
-    bronze_rows = excluded.bronze_rows, silver_rows = excluded.silver_rows,
-    superseded_rows = excluded.superseded_rows, rejected_rows = excluded.rejected_rows,
-    rejected_by_reason = excluded.rejected_by_reason, measured_at = now();
+select ops.record_entity_accounting('users', 'users_staged');
