@@ -23,6 +23,7 @@ from psycopg import sql
 
 from etl import db as etl_db
 from etl.settings import get_settings, reset_settings
+from tests.envtools import restore_environ
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,11 +50,7 @@ def _isolated_home(tmp_path_factory):
     os.environ["MEDALLION_HOME"] = str(home)
     reset_settings()
     yield home
-    if old is None:
-        os.environ.pop("MEDALLION_HOME", None)
-    else:
-        os.environ["MEDALLION_HOME"] = old
-    reset_settings()
+    restore_environ({"MEDALLION_HOME": old})
 
 
 def _admin_conn():
@@ -79,11 +76,7 @@ def mongo_server(tmp_path_factory, _isolated_home):
     reset_settings()
     yield uri
     stop_pid(pid_file)
-    if old is None:
-        os.environ.pop("MONGO_URI", None)
-    else:
-        os.environ["MONGO_URI"] = old
-    reset_settings()
+    restore_environ({"MONGO_URI": old})
 
 
 @pytest.fixture(scope="session")
@@ -105,11 +98,7 @@ def template_db(_isolated_home):
     try:
         schema.apply_migrations()
     finally:
-        if old is None:
-            os.environ.pop("POSTGRES_DB", None)
-        else:
-            os.environ["POSTGRES_DB"] = old
-        reset_settings()
+        restore_environ({"POSTGRES_DB": old})
     yield name
     _drop_database(name)
 

@@ -32,6 +32,7 @@ from psycopg import sql
 from etl import airflow_local
 from etl.services import free_port
 from etl.settings import get_settings, reset_settings
+from tests.envtools import restore_environ
 
 pytestmark = pytest.mark.slow
 
@@ -204,12 +205,7 @@ def stack(template_db, mongo_server, tmp_path_factory):
         _drop(database)
         smtp.stop()
         web.shutdown()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        reset_settings()
+        restore_environ(saved)
 
 
 # ------------------------------------------------------------------ API helpers

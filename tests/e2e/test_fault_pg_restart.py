@@ -33,6 +33,7 @@ from psycopg import sql
 from etl import airflow_local, db, pipeline, schema, services, synth
 from etl.services import free_port
 from etl.settings import get_settings, reset_settings
+from tests.envtools import restore_environ
 
 pytestmark = pytest.mark.slow
 
@@ -165,12 +166,7 @@ def stack(tmp_path, mongo_server):
         for database in (name, f"{name}_ref"):
             client.drop_database(database)
         client.close()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        reset_settings()
+        restore_environ(saved)
         shutil.rmtree(home, ignore_errors=True)
         shutil.rmtree(raw, ignore_errors=True)
 

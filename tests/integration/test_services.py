@@ -9,6 +9,7 @@ import pytest
 
 from etl import db, services
 from etl.settings import get_settings, reset_settings
+from tests.envtools import restore_environ
 
 SERVICE_VARS = ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB",
                 "MONGO_URI", "MONGO_HOST", "MONGO_PORT", "MEDALLION_HOME")
@@ -36,12 +37,7 @@ def private_home(monkeypatch):
     yield tmp_path / "home"
     services.down()
     shutil.rmtree(tmp_path, ignore_errors=True)
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    reset_settings()
+    restore_environ(saved)
 
 
 def test_private_services_start_are_used_and_stop(private_home):
