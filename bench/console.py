@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
-from etl import console_local, schema  # noqa: E402
-from etl.services import free_port  # noqa: E402
+from etl import schema  # noqa: E402
+from stack import console_local  # noqa: E402
+from stack.services import free_port  # noqa: E402
 from etl.settings import get_settings, reset_settings  # noqa: E402
 
 GOAL_SECONDS = 2.0

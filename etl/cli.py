@@ -20,11 +20,6 @@ from etl.logging import configure
 log = logging.getLogger("medallion")
 
 
-def _not_built(name: str) -> int:
-    print(f"`medallion {name}` is not built yet.", file=sys.stderr)
-    return 3
-
-
 def _table(rows: list[dict], columns: list[str]) -> str:
     """A plain-text table (no dependency) for reports."""
     if not rows:
@@ -48,7 +43,7 @@ def _cell(value) -> str:
 # ------------------------------------------------------------------ handlers
 
 def cmd_services(args: argparse.Namespace) -> int:
-    from etl import services
+    from stack import services
 
     if args.action == "up":
         statuses = services.up()
@@ -74,83 +69,66 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    try:
-        from etl import synth
-    except ImportError:
-        return _not_built("generate")
+    from etl import synth
+
     return synth.main(args)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    try:
-        from etl.ingest import command
-    except ImportError:
-        return _not_built("ingest")
+    from etl.ingest import command
+
     return command.main(args)
 
 
 def cmd_transform(args: argparse.Namespace) -> int:
-    try:
-        from etl import transform
-    except ImportError:
-        return _not_built("transform")
+    from etl import transform
+
     return transform.main(args)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    try:
-        from etl import quality
-    except ImportError:
-        return _not_built("check")
+    from etl import quality
+
     return quality.main(args)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    try:
-        from etl import pipeline
-    except ImportError:
-        return _not_built("run")
+    from etl import pipeline
+
     return pipeline.main(args)
 
 
+# The local stack (services, Airflow, console) is supervised by the `stack` package, which
+# lives beside the pipeline; these commands only hand over to it.
+
 def cmd_airflow(args: argparse.Namespace) -> int:
-    try:
-        from etl import airflow_local
-    except ImportError:
-        return _not_built("airflow")
+    from stack import airflow_local
+
     return airflow_local.main(args)
 
 
 def cmd_console(args: argparse.Namespace) -> int:
-    try:
-        from etl import console_local
-    except ImportError:
-        return _not_built("console")
+    from stack import console_local
+
     return console_local.main(args)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    try:
-        from etl import stack
-    except ImportError:
-        return _not_built("up")
-    return stack.up(args)
+    from stack import product
+
+    return product.up(args)
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    try:
-        from etl import stack
-    except ImportError:
-        return _not_built("down")
-    return stack.down(args)
+    from stack import product
+
+    return product.down(args)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    try:
-        from etl import stack
-    except ImportError:
-        return _not_built("status")
-    return stack.status(args)
+    from stack import product
+
+    return product.status(args)
 
 
 # ------------------------------------------------------------------ parser

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
 import psycopg
+from psycopg import sql
 
 from etl.errors import ServiceUnavailable
 from etl.settings import Settings, get_settings
@@ -50,6 +51,36 @@ def mongo_unavailable(settings: Settings, exc: Exception) -> ServiceUnavailable:
         f"MongoDB at {settings.mongo_address} is unreachable: {reason}. "
         "Set MONGO_URI (or MONGO_HOST / MONGO_PORT), or run `medallion services up`."
     )
+
+
+def pg_login(settings: Settings, database: str) -> str | None:
+    """None when PostgreSQL accepts a login to `database`, else the reason."""
+    try:
+        conn = psycopg.connect(**settings.libpq_kwargs(database))
+    except psycopg.OperationalError as exc:
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else "refused"
+    conn.close()
+    return None
+
+
+def ensure_database(settings: Settings) -> bool:
+    """Create POSTGRES_DB on the server when it does not exist; True when created."""
+    if pg_login(settings, settings.postgres_db) is None:
+        return False
+    for maintenance_db in ("postgres", "template1"):
+        if pg_login(settings, maintenance_db) is None:
+            break
+    else:
+        return False
+    with psycopg.connect(**settings.libpq_kwargs(maintenance_db), autocommit=True) as conn:
+        exists = conn.execute(
+            "select 1 from pg_database where datname = %s", (settings.postgres_db,)
+        ).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(settings.postgres_db)))
+            log.info("created database %s", settings.postgres_db)
+            return True
+    return False
 
 
 def connect(settings: Settings | None = None, *, database: str | None = None,

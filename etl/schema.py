@@ -106,10 +106,8 @@ def init_mongo(settings: Settings | None = None) -> None:
 
 def init(settings: Settings | None = None, mongo: bool = True) -> list[str]:
     """Create every schema, table, index and the MongoDB collection; idempotent."""
-    from etl.services import ensure_database
-
     settings = settings or get_settings()
-    ensure_database(settings)
+    db.ensure_database(settings)
     applied = apply_migrations(settings)
     if mongo:
         init_mongo(settings)

@@ -66,7 +66,7 @@ def _drop_database(name: str) -> None:
 @pytest.fixture(scope="session")
 def mongo_server(tmp_path_factory, _isolated_home):
     """A private SecantusDB server for the whole test session; yields its URI."""
-    from etl.services import free_port, start_secantus, stop_pid
+    from stack.services import free_port, start_secantus, stop_pid
 
     folder = tmp_path_factory.mktemp("secantus")
     pid_file = folder / "secantusd.pid"

@@ -4,9 +4,9 @@ import argparse
 
 import pytest
 
-from etl import console_local
+from stack import console_local
 from etl.errors import ServiceUnavailable
-from etl.services import free_port, read_pid
+from stack.services import free_port, read_pid
 
 
 def test_start_status_stop(medallion_db, capsys):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from etl.services import free_port
+from stack.services import free_port
 from etl.settings import reset_settings
 from console_helpers import PAGES, no_exception, texts
 

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from console import actions, auth
 from console.airflow_api import AirflowClient, AirflowRequestFailed, AirflowUnavailable
-from etl.services import free_port
+from stack.services import free_port
 from etl.settings import Settings
 
 DECLARED = {

@@ -1,4 +1,4 @@
-"""End to end on real Airflow 3 components started by `etl.airflow_local`.
+"""End to end on real Airflow 3 components started by `stack.airflow_local`.
 
 One local Airflow (api-server, scheduler, dag-processor, triggerer; LocalExecutor;
 a throwaway metadata database; a temp state folder) serves the module:
@@ -29,8 +29,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from etl import airflow_local
-from etl.services import free_port
+from stack import airflow_local
+from stack.services import free_port
 from etl.settings import get_settings, reset_settings
 from tests.envtools import restore_environ
 
@@ -145,7 +145,9 @@ class Stack:
     def api(self):
         from airflow_client.client import ApiClient, Configuration
 
-        token = airflow_local.api_token(self.settings)
+        from console.airflow_client import client_from_settings
+
+        token = client_from_settings(self.settings).fetch_token()
         return ApiClient(Configuration(host=self.settings.airflow_api_url, access_token=token))
 
 

@@ -2,7 +2,7 @@
 
 Raw files come from the generator, `medallion run` (etl.pipeline) loads them
 twice (a second batch lands in between), and the console started by
-`etl.console_local` serves every page to Chromium (Debian's, through the
+`stack.console_local` serves every page to Chromium (Debian's, through the
 `playwright` package; never `playwright install`). No page may show an
 exception or an error block; Airflow is not running here, which the pages must
 say plainly. A screenshot of each page goes to docs/screenshots/<page>.png.
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from etl import console_local
+from stack import console_local
 from etl.errors import QualityGateFailed
-from etl.services import free_port
+from stack.services import free_port
 from etl.settings import get_settings, reset_settings
 
 pytestmark = pytest.mark.slow

@@ -1,8 +1,8 @@
 """The console on the real stack: sign in, trigger dag_2 from the button, watch gold fill up.
 
-Real Airflow 3 components (etl.airflow_local: api-server, scheduler,
+Real Airflow 3 components (stack.airflow_local: api-server, scheduler,
 dag-processor, triggerer; a throwaway metadata database), the real DAG chain,
-the console started by etl.console_local, and Debian's Chromium. Before the run
+the console started by stack.console_local, and Debian's Chromium. Before the run
 gold is empty; after `dag_2_data_ingesters` (triggered from the Pipelines page)
 and the chain it sets off have finished, the KPI tiles show what gold holds,
 and the trigger is in the audit log. Screenshots of every page, with Airflow
@@ -22,8 +22,8 @@ from test_console_browser import (PAGES, SCREENSHOTS, WAIT_SECONDS, WIDTH, asser
                                   launch_browser, open_page, screenshot, settle)
 
 from console.airflow_api import AirflowClient
-from etl import airflow_local, console_local
-from etl.services import free_port
+from stack import airflow_local, console_local
+from stack.services import free_port
 from etl.settings import get_settings, reset_settings
 
 pytestmark = pytest.mark.slow

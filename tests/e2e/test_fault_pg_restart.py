@@ -1,8 +1,8 @@
 """PostgreSQL restarted during a DAG run: the failed task's retry succeeds and gold is right.
 
-The test starts its own PostgreSQL cluster (`etl.services.private_postgres_up` under a
+The test starts its own PostgreSQL cluster (`stack.services.private_postgres_up` under a
 temp MEDALLION_HOME; never the machine's shared server) for the pipeline's database, and
-a local Airflow 3 (`etl.airflow_local`) whose tasks use it, with a short retry delay
+a local Airflow 3 (`stack.airflow_local`) whose tasks use it, with a short retry delay
 (MEDALLION_RETRY_DELAY_SECONDS). Airflow's own metadata database is a throwaway one on the
 shared server, so the scheduler and the API stay up while the data warehouse restarts:
 what is under test is the pipeline's tasks, not Airflow's tolerance of losing its own
@@ -30,8 +30,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from etl import airflow_local, db, pipeline, schema, services, synth
-from etl.services import free_port
+from etl import db, pipeline, schema, synth
+from stack import airflow_local, services
+from stack.services import free_port
 from etl.settings import get_settings, reset_settings
 from tests.envtools import restore_environ
 
@@ -62,14 +63,15 @@ class Api:
     """The few REST calls the test needs, with a JWT from /auth/token."""
 
     def __init__(self, settings):
-        self.base = settings.airflow_api_url.rstrip("/") + "/api/v2"
-        self.token = airflow_local.api_token(settings)
+        from console.airflow_client import client_from_settings
+
+        self.client = client_from_settings(settings, timeout=30)
 
     def get(self, path: str) -> dict:
-        return airflow_local.api_request("GET", self.base + path, token=self.token)
+        return self.client.request("GET", path)
 
     def post(self, path: str, body: dict) -> dict:
-        return airflow_local.api_request("POST", self.base + path, body, token=self.token)
+        return self.client.request("POST", path, body)
 
     def runs(self, dag_id: str) -> list[dict]:
         return self.get(f"/dags/{dag_id}/dagRuns?limit=100")["dag_runs"]

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from etl.alerts import Alert, send_alert
-from etl.services import free_port
+from stack.services import free_port
 from etl.settings import Settings
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from etl import db, schema
 from etl.errors import ServiceUnavailable
-from etl.services import free_port
+from stack.services import free_port
 from etl.settings import Settings
 
 SCHEMA_SNAPSHOT = """

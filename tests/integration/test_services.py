@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from etl import db, services
+from etl import db
+from stack import services
 from etl.settings import get_settings, reset_settings
 from tests.envtools import restore_environ
 

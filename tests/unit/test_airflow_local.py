@@ -8,7 +8,7 @@ from argparse import Namespace
 
 import pytest
 
-from etl import airflow_local
+from stack import airflow_local
 from etl.settings import PROJECT_ROOT, Settings, state_dir
 
 

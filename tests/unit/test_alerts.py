@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from etl.alerts import Alert, send_alert, send_email, send_slack
-from etl.services import free_port
+from stack.services import free_port
 from etl.settings import Settings
 
 

@@ -30,9 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
 
+from etl.db import ensure_database, pg_login
 from etl.errors import ConfigError, ServiceUnavailable
 from etl.settings import Settings, get_settings, reset_settings, state_dir
 
@@ -188,36 +187,6 @@ def _write_services_env(updates: dict[str, str | None]) -> None:
 
 # ---------------------------------------------------------------- PostgreSQL
 
-def _pg_login(settings: Settings, database: str) -> str | None:
-    """None when PostgreSQL accepts a login to `database`, else the reason."""
-    try:
-        conn = psycopg.connect(**settings.libpq_kwargs(database))
-    except psycopg.OperationalError as exc:
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else "refused"
-    conn.close()
-    return None
-
-
-def ensure_database(settings: Settings) -> bool:
-    """Create POSTGRES_DB on the server when it does not exist; True when created."""
-    if _pg_login(settings, settings.postgres_db) is None:
-        return False
-    for maintenance_db in ("postgres", "template1"):
-        if _pg_login(settings, maintenance_db) is None:
-            break
-    else:
-        return False
-    with psycopg.connect(**settings.libpq_kwargs(maintenance_db), autocommit=True) as conn:
-        exists = conn.execute(
-            "select 1 from pg_database where datname = %s", (settings.postgres_db,)
-        ).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(settings.postgres_db)))
-            log.info("created database %s", settings.postgres_db)
-            return True
-    return False
-
-
 def _pg_bin(name: str) -> str:
     found = shutil.which(name)
     if found:
@@ -342,8 +311,8 @@ def private_postgres_down() -> bool:
 def postgres_up() -> ServiceStatus:
     """Use the configured server if it accepts a login, else start the private cluster."""
     settings = get_settings()
-    reason = _pg_login(settings, "postgres")
-    if reason is None or _pg_login(settings, settings.postgres_db) is None:
+    reason = pg_login(settings, "postgres")
+    if reason is None or pg_login(settings, settings.postgres_db) is None:
         ensure_database(settings)
         return ServiceStatus("postgres", f"{settings.postgres_host}:{settings.postgres_port}", "up",
                              _is_private_pg(settings), "configured server accepts a login")
@@ -352,7 +321,7 @@ def postgres_up() -> ServiceStatus:
     _write_services_env(private_postgres_up())
     settings = get_settings()
     ensure_database(settings)
-    reason = _pg_login(settings, settings.postgres_db)
+    reason = pg_login(settings, settings.postgres_db)
     if reason is not None:
         raise ServiceUnavailable(f"the private PostgreSQL cluster started but refuses a login: {reason}")
     return ServiceStatus("postgres", f"127.0.0.1:{settings.postgres_port}", "up", True,
@@ -451,7 +420,7 @@ def down() -> list[str]:
 def status() -> list[ServiceStatus]:
     """The state of each service as the settings see it."""
     settings = get_settings()
-    pg_reason = _pg_login(settings, settings.postgres_db)
+    pg_reason = pg_login(settings, settings.postgres_db)
     pg = ServiceStatus(
         "postgres", f"{settings.postgres_host}:{settings.postgres_port}/{settings.postgres_db}",
         "up" if pg_reason is None else "down", _is_private_pg(settings),

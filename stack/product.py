@@ -14,7 +14,8 @@ import argparse
 import logging
 from datetime import date, datetime, timezone
 
-from etl import airflow_local, console_local, schema, services
+from etl import schema
+from stack import airflow_local, console_local, services
 from etl.settings import Settings, get_settings, state_dir
 
 log = logging.getLogger(__name__)
@@ -46,13 +47,12 @@ def ensure_sample(settings: Settings) -> str | None:
 
 def trigger_first_run(settings: Settings) -> str:
     """Trigger dag_2_data_ingesters through /api/v2 (the rest of the chain follows by assets)."""
-    token = airflow_local.api_token(settings)
-    base = settings.airflow_api_url.rstrip("/")
+    from console.airflow_client import client_from_settings
+
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    answer = airflow_local._request(
-        "POST", f"{base}/api/v2/dags/{FIRST_DAG}/dagRuns",
-        {"dag_run_id": f"medallion_up__{stamp}", "logical_date": None, "conf": {}}, token=token)
-    return answer.get("dag_run_id", "?")
+    run = client_from_settings(settings, timeout=30).trigger(
+        FIRST_DAG, {}, dag_run_id=f"medallion_up__{stamp}")
+    return run.get("dag_run_id") or "?"
 
 
 def up(args: argparse.Namespace) -> int:

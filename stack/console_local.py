@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from etl.errors import ServiceUnavailable
-from etl.services import port_open, read_pid, spawn, stop_pid
+from stack.services import port_open, read_pid, spawn, stop_pid
 from etl.settings import PROJECT_ROOT, Settings, get_settings, state_dir
 
 log = logging.getLogger(__name__)

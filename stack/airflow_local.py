@@ -1,7 +1,7 @@
 """Local Airflow 3 (`medallion airflow up|down|status`): four processes, no `standalone`.
 
 `airflow api-server` (port of AIRFLOW_API_URL), `scheduler`, `dag-processor` and
-`triggerer` run as separate processes started with `etl.services.spawn`, pid
+`triggerer` run as separate processes started with `stack.services.spawn`, pid
 files under `<state_dir>/airflow`, logs under `<state_dir>/logs`, and are
 stopped by pid with SIGTERM. LocalExecutor with parallelism 4 (small machines);
 metadata in a PostgreSQL database of its own (`<POSTGRES_DB>_airflow`, created
@@ -23,8 +23,6 @@ import secrets
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +30,7 @@ import psycopg
 from psycopg import sql
 
 from etl.errors import ConfigError, ServiceUnavailable
-from etl.services import port_open, read_pid, spawn, stop_pid
+from stack.services import port_open, read_pid, spawn, stop_pid
 from etl.settings import PROJECT_ROOT, Settings, get_settings, state_dir
 
 log = logging.getLogger(__name__)
@@ -254,43 +252,17 @@ def migrate(env: dict[str, str]) -> None:
                                  f"see {log_file}")
 
 
-# ---------------------------------------------------------------- REST helpers
-
-def api_request(method: str, url: str, body: dict | None = None, token: str | None = None,
-                timeout: float = 10) -> dict:
-    """One JSON call to the REST API (urllib; raises urllib.error.HTTPError on 4xx/5xx)."""
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers=headers)
-    with urllib.request.urlopen(req, timeout=timeout) as response:
-        payload = response.read()
-    return json.loads(payload) if payload else {}
-
-
-_request = api_request  # the name etl.stack already uses
-
-
-def api_token(settings: Settings | None = None) -> str:
-    """A JWT for the REST API from POST /auth/token with AIRFLOW_USERNAME / AIRFLOW_PASSWORD."""
-    settings = settings or get_settings()
-    answer = api_request("POST", f"{settings.airflow_api_url.rstrip('/')}/auth/token",
-                      {"username": settings.airflow_username,
-                       "password": settings.airflow_password.get_secret_value()})
-    return answer["access_token"]
-
+# ---------------------------------------------------------------- REST (console.airflow_client)
 
 def health(settings: Settings | None = None) -> dict[str, str]:
     """Component -> status from GET /api/v2/monitor/health ({} when the API does not answer)."""
-    settings = settings or get_settings()
+    from console.airflow_client import AirflowRequestFailed, AirflowUnavailable, client_from_settings
+
     try:
-        answer = api_request("GET", f"{settings.airflow_api_url.rstrip('/')}/api/v2/monitor/health",
-                          timeout=5)
-    except (OSError, ValueError):
+        report = client_from_settings(settings).health()
+    except (AirflowUnavailable, AirflowRequestFailed):
         return {}
-    return {name: (value or {}).get("status") or "none" for name, value in answer.items()
-            if isinstance(value, dict) or value is None}
+    return {name: status or "none" for name, status in report.items()}
 
 
 def _healthy(report: dict[str, str]) -> bool:
@@ -317,21 +289,19 @@ def wait_healthy(settings: Settings, timeout: float = HEALTH_TIMEOUT_SECONDS) ->
 
 def unpause_chain(settings: Settings, dag_ids=DAG_IDS, timeout: float = 180) -> list[str]:
     """Unpause the DAG chain once the dag-processor has parsed it; returns the DAGs unpaused."""
-    base = settings.airflow_api_url.rstrip("/")
-    token = api_token(settings)
+    from console.airflow_client import client_from_settings
+
+    client = client_from_settings(settings)
     deadline = time.monotonic() + timeout
     unpaused: list[str] = []
     pending = list(dag_ids)
     while pending and time.monotonic() < deadline:
         for dag_id in list(pending):
-            try:
-                dag = api_request("GET", f"{base}/api/v2/dags/{dag_id}", token=token)
-            except urllib.error.HTTPError as exc:
-                if exc.code == 404:  # not parsed yet
-                    continue
-                raise
-            if dag.get("is_paused"):
-                api_request("PATCH", f"{base}/api/v2/dags/{dag_id}", {"is_paused": False}, token=token)
+            dag = client.dag(dag_id)
+            if dag is None:  # not parsed yet
+                continue
+            if dag["is_paused"]:
+                client.set_paused(dag_id, False)
                 unpaused.append(dag_id)
             pending.remove(dag_id)
         if pending:
