@@ -16,8 +16,9 @@ RUN mkdir -p /opt/medallion/data/raw /opt/medallion/data/processed /opt/airflow/
 
 USER airflow
 WORKDIR /opt/medallion
-COPY --chown=airflow:0 pyproject.toml README.md* ./
+COPY --chown=airflow:0 pyproject.toml constraints.txt README.md* ./
 COPY --chown=airflow:0 etl ./etl
+COPY --chown=airflow:0 stack ./stack
 COPY --chown=airflow:0 console ./console
 COPY --chown=airflow:0 dags ./dags
 COPY --chown=airflow:0 sql ./sql
@@ -25,8 +26,9 @@ COPY --chown=airflow:0 checks ./checks
 COPY --chown=airflow:0 .streamlit ./.streamlit
 COPY --chown=airflow:0 docker ./docker
 
-# Pin Airflow to the image's own version so pip never up- or downgrades it.
-RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" -e . \
+# The project's pinned set (constraints.txt, which pins Airflow to the image's own version),
+# without the embedded MongoDB-protocol server: compose runs a real MongoDB.
+RUN pip install --no-cache-dir -c constraints.txt "apache-airflow==${AIRFLOW_VERSION}" -e . \
  && chmod -R g+rwX /opt/medallion
 
 ENV PYTHONPATH=/opt/medallion \

@@ -20,7 +20,8 @@ fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e '.[test]'
+# Pinned versions (constraints.txt) so that every fresh install resolves the same set.
+.venv/bin/pip install -q -c constraints.txt -e '.[embedded,test]'
 
 # Soda's CLI reads ~/.soda/config.yml before ./.soda/config.yml: keep its usage
 # statistics off there too (only when the user has no such file yet).

@@ -355,7 +355,8 @@ def secantus_binary() -> str:
     """The `secantusd-py` launcher installed with the product."""
     found = shutil.which("secantusd-py") or str(Path(sys.executable).parent / "secantusd-py")
     if not Path(found).exists():
-        raise ConfigError("`secantusd-py` is missing: reinstall the product (`pip install -e .`)")
+        raise ConfigError("`secantusd-py` is missing: install the embedded MongoDB-protocol server "
+                          "(`pip install -e '.[embedded]'`), or set MONGO_URI to a running MongoDB")
     return found
 
 
