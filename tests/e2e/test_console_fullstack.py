@@ -6,7 +6,7 @@ the console started by stack.console_local, and Debian's Chromium. Before the ru
 gold is empty; after `dag_2_data_ingesters` (triggered from the Pipelines page)
 and the chain it sets off have finished, the KPI tiles show what gold holds,
 and the trigger is in the audit log. Screenshots of every page, with Airflow
-up, go to docs/screenshots/live/.
+up, go to <screenshots folder>/live/ (see test_console_browser.py).
 """
 
 from __future__ import annotations
