@@ -14,7 +14,7 @@ from dags.common.defaults import DAG_KWARGS, TAGS
     doc_md="""
 ### Layer generator
 Creates every schema, table and index of bronze, silver, gold and ops
-(`sql/migrations`, applied once each) and the MongoDB collection
+(`sql/schema`, then the deltas in `sql/migrations`, each applied once) and the MongoDB collection
 `bronze_content_json`. Idempotent: a second run applies nothing.
 Same as `medallion init`.
 """,

@@ -6,25 +6,12 @@ from etl import db, schema
 from etl.errors import ServiceUnavailable
 from stack.services import free_port
 from etl.settings import Settings
-
-SCHEMA_SNAPSHOT = """
-select table_schema, table_name, column_name, data_type, is_nullable, coalesce(column_default, '')
-from information_schema.columns
-where table_schema in ('bronze', 'silver', 'gold', 'ops')
-union all
-select schemaname, tablename, indexname, indexdef, '', '' from pg_indexes
-where schemaname in ('bronze', 'silver', 'gold', 'ops')
-union all
-select n.nspname, c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), '', ''
-from pg_constraint c join pg_namespace n on n.oid = c.connamespace
-where n.nspname in ('bronze', 'silver', 'gold', 'ops')
-order by 1, 2, 3, 4
-"""
+from tests.support import catalog
 
 
 def _snapshot(settings):
     with db.connect(settings) as conn:
-        return conn.execute(SCHEMA_SNAPSHOT).fetchall()
+        return catalog.dump(conn)
 
 
 def test_init_twice_leaves_schema_unchanged(medallion_db):
@@ -32,13 +19,13 @@ def test_init_twice_leaves_schema_unchanged(medallion_db):
     assert schema.init(medallion_db) == []  # nothing left to apply
     after = _snapshot(medallion_db)
     assert before == after
-    tables = {(r[0], r[1]) for r in before}
-    for expected in [("bronze", "users"), ("bronze", "viewing_sessions"), ("bronze", "content"),
-                     ("ops", "ingestion_log"), ("silver", "users"), ("gold", "kpi_summary")]:
-        assert expected in tables
+    relations = {r["name"] for r in before["relations"]}
+    for expected in ["bronze.users", "bronze.viewing_sessions", "bronze.content",
+                     "ops.ingestion_log", "silver.users", "gold.kpi_summary"]:
+        assert expected in relations
     with db.connect(medallion_db) as conn:
         versions = [r[0] for r in conn.execute("select version from ops.schema_migrations order by 1")]
-    assert versions == [m.version for m in schema.migrations()]
+    assert versions == [schema.BASELINE_VERSION] + [m.version for m in schema.migrations()]
 
 
 def test_init_creates_mongo_collection_with_indexes(medallion_db):

@@ -91,7 +91,7 @@ ALLOWED: dict[tuple[str, str], str] = {
         "a Settings object built in memory to check that the value is passed on, never a login",
     ("tests/unit/test_airflow_local.py", "s3cret"):
         "the same in-memory Settings: the Airflow password handed to the components under test",
-    ("tests/unit/test_quality_score.py", "pa${ss}word"):
+    ("tests/unit/test_quality_scan.py", "pa${ss}word"):
         "an in-memory Settings value that proves a `$` in a password is not templated by Soda",
 }
 

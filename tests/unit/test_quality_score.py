@@ -1,15 +1,13 @@
-"""etl.quality without a database: the score formula, reports, file selection, configuration."""
+"""etl.quality.scoring, results and gate without a database: the score formula, reports,
+the gate's message."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 
 from etl import quality
-from etl.errors import ConfigError
 from etl.quality import CheckResult, LayerResult
-from etl.settings import Settings
+from etl.quality.gate import gate_message
 
 
 def _check(outcome: str, weight: float = 1, critical: bool = False, name: str = "a check",
@@ -66,62 +64,6 @@ def test_layer_result_reports_critical_failures_first():
 def test_gate_message_names_the_failing_checks_and_where_to_look():
     checks = [_check("fail", 3, critical=True, name="keys are unique", value=2)]
     result = LayerResult("silver", "run-7", 0.0, quality.count_outcomes(checks), checks)
-    message = quality._gate_message(result)
+    message = gate_message(result)
     assert "1 critical silver check(s) failed: silver.users: keys are unique (measured 2)" in message
     assert "run-7" in message and "not built" in message
-
-
-def test_check_files_of_a_layer_and_a_subset():
-    every = quality.check_files("bronze")
-    assert {p.stem for p in every} == {"users", "viewing_sessions", "content"}
-    subset = quality.check_files("bronze", ["bronze.users"])
-    assert [p.stem for p in subset] == ["users"]
-
-
-@pytest.mark.parametrize("layer, tables", [("platinum", None), ("silver", ["gold.kpi_summary"]),
-                                           ("silver", ["silver.nope"])])
-def test_check_files_refuse_what_does_not_exist(layer, tables):
-    with pytest.raises(ConfigError):
-        quality.check_files(layer, tables)
-
-
-def test_configuration_comes_from_the_settings():
-    settings = Settings(postgres_host="db.example", postgres_port=6543, postgres_db="va",
-                        postgres_user="etl", postgres_password="")
-    config = json.loads(quality._configuration_yaml(settings))
-    source = config["data_source video_analytics"]
-    assert source == {"type": "postgres", "host": "db.example", "port": 6543, "database": "va",
-                      "username": "etl", "password": None, "connection_timeout": 10}
-
-
-def test_a_dollar_in_the_password_is_not_templated():
-    settings = Settings(postgres_password="pa${ss}word")
-    text = quality._configuration_yaml(settings)
-    assert text.startswith("{% raw %}") and text.endswith("{% endraw %}")
-    from soda.common.jinja import Jinja
-
-    rendered = json.loads(Jinja.resolve(text))
-    assert rendered["data_source video_analytics"]["password"] == "pa${ss}word"
-
-
-def test_scan_errors_are_summarised_causes_first():
-    messages = [
-        "Query execution error in 29.video_analytics.gold.kpi_summary.aggregation[0]: "
-        'relation "gold.kpi_summary" does not exist\nLINE 3: FROM gold.kpi_summary\n\nSELECT ...',
-        "Metrics 'row_count' were not computed for check 'row_count = 1'",
-        "Query execution error in 29.video_analytics.gold.kpi_summary.aggregation[0]: "
-        'relation "gold.kpi_summary" does not exist\nSELECT again',
-    ]
-    assert quality._error_summary(messages) == (
-        'query gold.kpi_summary.aggregation[0]: relation "gold.kpi_summary" does not exist')
-    many = [f"cause {i}" for i in range(5)]
-    assert quality._error_summary(many) == "cause 0; cause 1; cause 2 (and 2 more)"
-
-
-def test_failed_rows_become_json():
-    from datetime import date
-    from decimal import Decimal
-
-    row = quality._json_row({"d": date(2024, 3, 1), "n": Decimal("1.5"), "x": float("nan"),
-                             "i": 3, "s": None})
-    assert row.obj == {"d": "2024-03-01", "n": "1.5", "x": "nan", "i": 3, "s": None}

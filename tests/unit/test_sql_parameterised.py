@@ -41,8 +41,9 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("etl/sql_runner.py", "run_model", "statement"):
         "the statements of a model file under sql/ (part of the repository), split by the "
         "runner; parameters go in through set_config, never into the text",
-    ("etl/schema.py", "apply_migrations", "migration.sql"):
-        "a migration file under sql/migrations (part of the repository), applied as written",
+    ("etl/schema.py", "_apply", "migration.sql"):
+        "the baseline files under sql/schema or a delta under sql/migrations (part of the "
+        "repository), applied as written",
 }
 
 

@@ -1,27 +1,31 @@
--- Gold: analytics derived from silver only, small and ready for the console.
-create table if not exists gold.fact_viewing (
-    session_id        text primary key,
-    user_id           text not null,
-    content_id        text not null,
+-- gold: analytics derived from silver only, small and ready for the console.
+-- The tables are filled by the models in sql/gold/. Keys and grouping columns compare
+-- in byte order (COLLATE "C"), for the reason given in silver.sql.
+create schema gold;
+
+create table gold.fact_viewing (
+    session_id        text collate "C" primary key,
+    user_id           text collate "C" not null,
+    content_id        text collate "C" not null,
     started_at        timestamptz not null,
     session_date      date not null,
-    device            text not null,
+    device            text collate "C" not null,
     watch_seconds     bigint not null,
     completion_pct    double precision,
     is_completed      boolean,
-    country           text,
-    subscription_tier text,
+    country           text collate "C",
+    subscription_tier text collate "C",
     content_title     text,
     content_type      text,
-    primary_genre     text
+    primary_genre     text collate "C"
 );
-create index if not exists fact_viewing_session_date_idx on gold.fact_viewing (session_date);
-create index if not exists fact_viewing_content_idx on gold.fact_viewing (content_id);
-create index if not exists fact_viewing_country_idx on gold.fact_viewing (country);
-create index if not exists fact_viewing_device_idx on gold.fact_viewing (device);
+create index fact_viewing_session_date_idx on gold.fact_viewing (session_date);
+create index fact_viewing_content_idx on gold.fact_viewing (content_id);
+create index fact_viewing_country_idx on gold.fact_viewing (country);
+create index fact_viewing_device_idx on gold.fact_viewing (device);
 
-create table if not exists gold.content_performance (
-    content_id          text primary key,
+create table gold.content_performance (
+    content_id          text collate "C" primary key,
     title               text,
     content_type        text,
     views               bigint not null,
@@ -31,8 +35,8 @@ create table if not exists gold.content_performance (
     completion_rate_pct double precision
 );
 
-create table if not exists gold.user_engagement (
-    user_id             text primary key,
+create table gold.user_engagement (
+    user_id             text collate "C" primary key,
     country             text,
     subscription_tier   text,
     sessions            bigint not null,
@@ -43,10 +47,10 @@ create table if not exists gold.user_engagement (
     avg_session_minutes double precision,
     segment             text not null
 );
-create index if not exists user_engagement_segment_idx on gold.user_engagement (segment);
+create index user_engagement_segment_idx on gold.user_engagement (segment);
 
-create table if not exists gold.genre_performance (
-    genre              text primary key,
+create table gold.genre_performance (
+    genre              text collate "C" primary key,
     titles             bigint not null,
     views              bigint not null,
     unique_viewers     bigint not null,
@@ -54,8 +58,8 @@ create table if not exists gold.genre_performance (
     avg_completion_pct double precision
 );
 
-create table if not exists gold.country_insights (
-    country             text primary key,
+create table gold.country_insights (
+    country             text collate "C" primary key,
     users               bigint not null,
     active_users        bigint not null,
     sessions            bigint not null,
@@ -63,9 +67,9 @@ create table if not exists gold.country_insights (
     avg_session_minutes double precision
 );
 
-create table if not exists gold.daily_viewing (
+create table gold.daily_viewing (
     session_date       date not null,
-    device             text not null,
+    device             text collate "C" not null,
     sessions           bigint not null,
     unique_users       bigint not null,
     total_watch_hours  double precision not null,
@@ -73,7 +77,7 @@ create table if not exists gold.daily_viewing (
     primary key (session_date, device)
 );
 
-create table if not exists gold.kpi_summary (
+create table gold.kpi_summary (
     users               bigint not null,
     active_users_30d    bigint not null,
     sessions            bigint not null,
