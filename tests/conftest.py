@@ -23,7 +23,7 @@ from psycopg import sql
 
 from etl import db as etl_db
 from etl.settings import get_settings, reset_settings
-from tests.envtools import restore_environ
+from tests.support.envtools import restore_environ
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,9 +8,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from console import airflow_api
-import console_testdata
-from console_fakes import FakeAirflow
-from console_helpers import APP, PAGES
+from tests.support import console_testdata
+from tests.support.console_fakes import FakeAirflow
+from tests.support.console_helpers import APP, PAGES
 
 
 @pytest.fixture(autouse=True)

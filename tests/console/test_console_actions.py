@@ -5,7 +5,7 @@ import json
 import psycopg
 import pytest
 
-from console_helpers import no_exception, texts
+from tests.support.console_helpers import no_exception, texts
 
 DAG = "dag_2_data_ingesters"
 SILVER = "dag_4_data_transformer_silver"

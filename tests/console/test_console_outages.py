@@ -4,7 +4,7 @@ import pytest
 
 from stack.services import free_port
 from etl.settings import reset_settings
-from console_helpers import PAGES, no_exception, texts
+from tests.support.console_helpers import PAGES, no_exception, texts
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import pytest
 
-from console_helpers import PAGES, no_exception, texts
+from tests.support.console_helpers import PAGES, no_exception, texts
 
 
 @pytest.mark.parametrize("name", list(PAGES))

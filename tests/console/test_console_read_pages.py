@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-import console_testdata as dataset
-from console_helpers import no_exception, texts
+from tests.support import console_testdata as dataset
+from tests.support.console_helpers import no_exception, texts
 
 
 def metrics(at) -> dict:

@@ -32,7 +32,7 @@ from psycopg import sql
 from stack import airflow_local
 from stack.services import free_port
 from etl.settings import get_settings, reset_settings
-from tests.envtools import restore_environ
+from tests.support.envtools import restore_environ
 
 pytestmark = pytest.mark.slow
 

@@ -34,7 +34,7 @@ from etl import db, pipeline, schema, synth
 from stack import airflow_local, services
 from stack.services import free_port
 from etl.settings import get_settings, reset_settings
-from tests.envtools import restore_environ
+from tests.support.envtools import restore_environ
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ segments, is_completed, the strict 720-hour window, and the gold invariants."""
 from __future__ import annotations
 
 import pytest
-from test_transform_support import fetch, load_bronze
+from tests.support.transform import fetch, load_bronze
 
 from etl.transform import transform
 

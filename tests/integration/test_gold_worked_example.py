@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pytest
-from test_transform_support import fetch, load_worked_example, table
+from tests.support.transform import fetch, load_worked_example, table
 
 from etl.transform import transform
 

@@ -9,7 +9,7 @@ import pytest
 
 from etl import cli, db, quality
 from etl.errors import QualityGateFailed
-from tests.data_quality import dataset
+from tests.support import dq_dataset as dataset
 
 pytestmark = pytest.mark.integration
 

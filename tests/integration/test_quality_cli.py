@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from etl import db
-from tests.data_quality import dataset
+from tests.support import dq_dataset as dataset
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 from etl import db
 from stack import services
 from etl.settings import get_settings, reset_settings
-from tests.envtools import restore_environ
+from tests.support.envtools import restore_environ
 
 SERVICE_VARS = ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB",
                 "MONGO_URI", "MONGO_HOST", "MONGO_PORT", "MEDALLION_HOME")

@@ -4,7 +4,7 @@ watch_seconds derivation, device mapping, completion_pct, and the rejected table
 
 from __future__ import annotations
 
-from test_transform_support import fetch, load_bronze
+from tests.support.transform import fetch, load_bronze
 
 from etl.transform import build_silver
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pytest
-from test_transform_support import fetch, load_bronze
+from tests.support.transform import fetch, load_bronze
 
 from etl import db
 from etl.transform import build_silver

@@ -8,7 +8,7 @@ import argparse
 import shutil
 
 import pytest
-from test_transform_support import checksum, fetch, load_bronze, load_worked_example
+from tests.support.transform import checksum, fetch, load_bronze, load_worked_example
 
 from etl import db, sql_runner
 from etl.errors import MedallionError
