@@ -1,4 +1,5 @@
 """shared/spec/worked-example.md, end to end: files -> `medallion run` -> every table it lists.
+The one test that asserts the worked example (other tests build on its files but own other rules).
 
 Expected numbers are exact (the example's tables show them rounded), compared
 with the contract's tolerance: relative 1e-6, absolute 1e-9 near zero.
@@ -93,11 +94,13 @@ def test_silver_users_and_content(example_run):
                  ("11", "Tiny Docs", "documentary", 50.0, None, None, None)])
     assert_rows(example_run, "select content_id, genre, ordinal from silver.content_genres order by 1, 3",
                 [("10", "drama", 1), ("10", "thriller", 2), ("11", "nature", 1)])
-    assert_rows(example_run, """select session_id, started_at, ended_at, watch_seconds, device
+    assert_rows(example_run, """select session_id, started_at, ended_at, watch_seconds, device,
+                                       completion_pct
                                 from silver.viewing_sessions order by session_id""",
-                [("s1", utc("2024-03-01T20:00:00Z"), utc("2024-03-01T21:10:00Z"), 4200, "tv"),
-                 ("s2", utc("2024-03-03T01:30:00Z"), None, 1500, "mobile"),
-                 ("s4", utc("2024-03-03T10:00:00Z"), utc("2024-03-03T10:30:30.5Z"), 1830, "tablet")])
+                [("s1", utc("2024-03-01T20:00:00Z"), utc("2024-03-01T21:10:00Z"), 4200, "tv", 70.0),
+                 ("s2", utc("2024-03-03T01:30:00Z"), None, 1500, "mobile", 50.0),
+                 ("s4", utc("2024-03-03T10:00:00Z"), utc("2024-03-03T10:30:30.5Z"), 1830, "tablet",
+                  30.5)])
 
 
 def test_gold_fact_viewing(example_run):
