@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 
-from etl import sql_runner
+from tests.data_quality.dataset import aggregate_statements
 
 BASE = datetime(2026, 11, 1, tzinfo=timezone.utc)
 DEVICES = ["tv", "mobile", "web"]
@@ -111,17 +111,6 @@ def load(conn: psycopg.Connection, sessions: int = 60, days: int = 12) -> None:
         for statement in aggregate_statements():
             cur.execute(statement)
         _load_ops(cur)
-
-
-# The console's aggregate tables are built by their own models, as `medallion run` does.
-AGGREGATE_MODELS = ("daily_segment_viewing", "user_daily_viewing")
-
-
-def aggregate_statements() -> list[str]:
-    """The statements of the gold models behind the console's filtered views."""
-    return [statement for name in AGGREGATE_MODELS
-            for statement in sql_runner.load_model(
-                sql_runner.SQL_DIR / "gold" / f"{name}.sql", "gold").statements]
 
 
 def _load_ops(cur) -> None:
