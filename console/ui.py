@@ -10,7 +10,8 @@ from typing import Any, Callable, TypeVar
 import pandas as pd
 import streamlit as st
 
-from console import auth, data
+from console import auth
+from console.data import reader
 from console.airflow_api import AirflowRequestFailed, AirflowUnavailable
 from etl.settings import get_settings
 
@@ -37,7 +38,7 @@ def load(fn: Callable[..., T], *args, **kwargs) -> T | None:
     """Call a data or Airflow loader; on an outage say so plainly (once) and return None."""
     try:
         return fn(*args, **kwargs)
-    except data.DataUnavailable as exc:
+    except reader.DataUnavailable as exc:
         _show_once("db", f"🗄️ **Database unavailable.** {exc}", st.error)
     except AirflowUnavailable as exc:
         _show_once("airflow", f"🌀 **Airflow unavailable.** {exc} "
@@ -151,7 +152,7 @@ def sidebar() -> None:
     settings = get_settings()
     with st.sidebar:
         if st.button("🔄 Refresh data", width="stretch"):
-            data.clear_caches()
+            reader.clear_caches()
             st.rerun()
         st.caption(f"Database `{settings.postgres_host}:{settings.postgres_port}/"
                    f"{settings.postgres_db}` · Airflow `{settings.airflow_api_url}`")

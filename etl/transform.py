@@ -31,6 +31,7 @@ SILVER_TABLES = (
 GOLD_TABLES = (
     "fact_viewing", "content_performance", "user_engagement", "genre_performance",
     "country_insights", "daily_viewing", "kpi_summary",
+    "daily_segment_viewing", "user_daily_viewing",
 )
 
 

@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from console import charts, data, ui
+from console import charts, ui
+from console.data import quality
 
 st.title("🧪 Data quality")
 
-scores = ui.load(data.latest_scores)
+scores = ui.load(quality.latest_scores)
 if scores is not None and not scores.empty:
     for column, row in zip(st.columns(len(scores)), scores.to_dict("records")):
         change = None if pd.isna(row["score_change"]) else round(float(row["score_change"]), 1)
@@ -17,7 +18,7 @@ if scores is not None and not scores.empty:
                       help=f"{row['checks_pass']} pass · {row['checks_warn']} warn · "
                            f"{row['checks_fail']} fail · {row['critical_failures']} critical")
 
-history = ui.load(data.scores_history)
+history = ui.load(quality.scores_history)
 if history is not None:
     if history.empty:
         ui.empty("No quality run recorded yet: run `medallion check` or the DAGs.")
@@ -25,7 +26,7 @@ if history is not None:
         ui.chart(charts.scores_over_time(history), key="scores")
 
 st.subheader("Current check results")
-results = ui.load(data.current_check_results)
+results = ui.load(quality.current_check_results)
 if results is not None and not results.empty:
     f1, f2, f3, f4 = st.columns(4)
     layers = f1.multiselect("Layer", sorted(results["layer"].dropna().unique()), key="dq_layer")
@@ -34,7 +35,7 @@ if results is not None and not results.empty:
     outcomes = f3.multiselect("Outcome", ["pass", "warn", "fail", "error"], key="dq_outcome")
     dimensions = f4.multiselect("Dimension", sorted(results["dimension"].dropna().unique()),
                                 key="dq_dimension")
-    shown = data.filter_check_results(results, layers, tables, outcomes, dimensions)
+    shown = quality.filter_check_results(results, layers, tables, outcomes, dimensions)
     view = shown.assign(outcome=shown["outcome"].map(ui.with_icon),
                         critical=shown["is_critical"].map({True: "🛑 critical", False: ""}))
     st.caption(f"{len(shown)} of {len(results)} checks")
@@ -43,10 +44,10 @@ if results is not None and not results.empty:
              height=320)
 
     st.subheader("A check's history")
-    options = data.checks_for_review(shown if not shown.empty else results)
+    options = quality.checks_for_review(shown if not shown.empty else results)
     choice = st.selectbox("Check", options["label"].tolist(), key="dq_check")
     picked = options[options["label"] == choice].iloc[0]
-    check_runs = ui.load(data.check_history, picked["table_name"], picked["check_name"])
+    check_runs = ui.load(quality.check_history, picked["table_name"], picked["check_name"])
     if check_runs is not None and not check_runs.empty:
         left, right = st.columns([3, 2])
         with left:
@@ -55,7 +56,7 @@ if results is not None and not results.empty:
             ui.table(check_runs.assign(outcome=check_runs["outcome"].map(ui.with_icon))[
                 ["measured_at", "outcome", "measured_value", "run_id"]])
     st.markdown("**Failed-row samples** (latest result)")
-    samples = ui.load(data.failed_rows, int(picked["result_id"]))
+    samples = ui.load(quality.failed_rows, int(picked["result_id"]))
     if samples is not None:
         if samples.empty:
             ui.empty("No failed-row sample for this result.")

@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from console import charts, data, ui
+from console import charts, ui
+from console.data import gold
 
 st.title("🏆 Gold KPIs")
 
-bounds = ui.load(data.date_bounds)
-options = ui.load(data.filter_options)
+bounds = ui.load(gold.date_bounds)
+options = ui.load(gold.filter_options)
 if bounds is None or options is None:
     st.stop()
 first, last = bounds
@@ -27,10 +28,10 @@ with st.container(border=True):
                              placeholder="All devices")
 start, end = (picked if isinstance(picked, (tuple, list)) and len(picked) == 2
               else (first, last))
-flt = data.KpiFilter(start_date=start, end_date=end, countries=tuple(countries),
+flt = gold.KpiFilter(start_date=start, end_date=end, countries=tuple(countries),
                      tiers=tuple(tiers), devices=tuple(devices), first_date=first, last_date=last)
 
-tiles = ui.load(data.kpi_tiles, flt)
+tiles = ui.load(gold.kpi_tiles, flt)
 if tiles:
     cols = st.columns(6)
     cols[0].metric("Users", ui.fmt_int(tiles.get("users")), border=True)
@@ -45,7 +46,7 @@ if tiles:
     st.caption(f"Data up to {ui.fmt_time(tiles.get('as_of'))}"
                + ("" if flt.is_empty else " · filtered"))
 
-daily = ui.load(data.daily_viewing, flt)
+daily = ui.load(gold.daily_viewing, flt)
 if daily is not None:
     if daily.empty:
         ui.empty("No session matches these filters.")
@@ -54,29 +55,29 @@ if daily is not None:
 
 left, right = st.columns(2)
 with left:
-    top_views = ui.load(data.top_content, flt, "views")
+    top_views = ui.load(gold.top_content, flt, "views")
     if top_views is not None and not top_views.empty:
         ui.chart(charts.top_content(top_views, "views", "Top content by views"), key="top_views")
 with right:
-    top_hours = ui.load(data.top_content, flt, "watch_hours")
+    top_hours = ui.load(gold.top_content, flt, "watch_hours")
     if top_hours is not None and not top_hours.empty:
         ui.chart(charts.top_content(top_hours, "total_watch_hours", "Top content by watch hours"),
                  key="top_hours")
 
 left, right = st.columns(2)
 with left:
-    genres = ui.load(data.genre_performance, flt)
+    genres = ui.load(gold.genre_performance, flt)
     if genres is not None and not genres.empty:
         ui.chart(charts.genres(genres), key="genres")
         if not flt.is_empty:
             st.caption("Filtered: each session counts for its content's primary genre.")
 with right:
-    segments = ui.load(data.user_segments, flt)
+    segments = ui.load(gold.user_segments, flt)
     if segments is not None and not segments.empty:
         ui.chart(charts.segments(segments), key="segments")
         st.caption("Segments follow the country and tier filters.")
 
-countries_frame = ui.load(data.country_insights, flt)
+countries_frame = ui.load(gold.country_insights, flt)
 if countries_frame is not None and not countries_frame.empty:
     left, right = st.columns([3, 2])
     with left:

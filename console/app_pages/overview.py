@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from console import airflow_api, data, ui
+from console import airflow_api, ui
+from console.data import attention, quality, reader, runs
 
 REFRESH_SECONDS = 30
 
@@ -12,11 +13,11 @@ st.caption(f"Refreshes itself every {REFRESH_SECONDS} s.")
 
 
 def _quality_tiles() -> None:
-    scores = ui.load(data.latest_scores)
+    scores = ui.load(quality.latest_scores)
     if scores is None:
         return
     by_layer = {row["layer"]: row for row in scores.to_dict("records")}
-    for column, layer in zip(st.columns(3), data.LAYERS):
+    for column, layer in zip(st.columns(3), reader.LAYERS):
         row = by_layer.get(layer)
         with column:
             if row is None:
@@ -33,11 +34,11 @@ def _quality_tiles() -> None:
 
 
 def _volume_tiles() -> None:
-    rows = ui.load(data.layer_row_totals)
-    latency = ui.load(data.latest_latency)
-    fresh = ui.load(data.gold_freshness)
+    rows = ui.load(runs.layer_row_totals)
+    latency = ui.load(runs.latest_latency)
+    fresh = ui.load(runs.gold_freshness)
     columns = st.columns(5)
-    for column, layer in zip(columns, data.LAYERS):
+    for column, layer in zip(columns, reader.LAYERS):
         column.metric(f"Rows in {layer}", ui.fmt_int((rows or {}).get(layer)), border=True,
                       help="Bronze and silver: the latest accounting of each entity; "
                            "gold: the latest build of each gold table.")
@@ -65,21 +66,21 @@ def _dag_health() -> None:
         ui.table(frame[["dag_id", "paused", "schedule", "last run", "when", "duration"]])
         return
     st.caption("Last runs recorded in ops.pipeline_runs instead:")
-    runs = ui.load(data.latest_runs_per_dag)
-    if runs is None:
+    recorded = ui.load(runs.latest_runs_per_dag)
+    if recorded is None:
         return
-    if runs.empty:
+    if recorded.empty:
         ui.empty("No pipeline run recorded yet.")
         return
-    runs["last run"] = runs["status"].map(ui.with_icon)
-    runs["when"] = runs["started_at"].map(ui.fmt_ago)
-    runs["duration"] = runs["duration_seconds"].map(ui.fmt_duration)
-    ui.table(runs[["dag_id", "last run", "when", "duration", "run_id"]])
+    recorded["last run"] = recorded["status"].map(ui.with_icon)
+    recorded["when"] = recorded["started_at"].map(ui.fmt_ago)
+    recorded["duration"] = recorded["duration_seconds"].map(ui.fmt_duration)
+    ui.table(recorded[["dag_id", "last run", "when", "duration", "run_id"]])
 
 
 def _attention() -> None:
     st.subheader("Needs attention")
-    items = ui.load(data.needs_attention)
+    items = ui.load(attention.needs_attention)
     if items is None:
         return
     if items.empty:

@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from console import actions, airflow_api, auth, charts, data, ui
+from console import actions, airflow_api, auth, charts, ui
+from console.data import audit, runs
 
 st.title("🛠️ Pipelines")
 
@@ -42,19 +43,19 @@ def _dag_list() -> list[dict] | None:
 
 
 def _runs(dag_id: str) -> list[dict]:
-    runs = ui.load(client.dag_runs, dag_id, 25)
-    if not runs:
-        if runs is not None:
+    dag_runs = ui.load(client.dag_runs, dag_id, 25)
+    if not dag_runs:
+        if dag_runs is not None:
             ui.empty(f"{dag_id} has not run yet.")
         return []
-    frame = pd.DataFrame(runs)
+    frame = pd.DataFrame(dag_runs)
     ui.chart(charts.run_durations(frame, f"Duration of the last {len(frame)} runs"),
              key="durations")
     frame["state"] = frame["state"].map(ui.with_icon)
     frame["started"] = frame["start_date"].map(ui.fmt_time)
     frame["duration"] = frame["duration_seconds"].map(ui.fmt_duration)
     ui.table(frame[["dag_run_id", "state", "run_type", "started", "duration", "triggered_by"]])
-    return runs
+    return dag_runs
 
 
 def _task_instances(dag_id: str, run_id: str) -> list[dict]:
@@ -123,15 +124,15 @@ def _actions(dag: dict, run_id: str | None, tasks: list[dict]) -> None:
 
 def _recorded_runs() -> None:
     st.caption("Runs recorded in ops.pipeline_runs:")
-    runs = ui.load(data.recent_runs, 50)
-    if runs is None:
+    recorded = ui.load(runs.recent_runs, 50)
+    if recorded is None:
         return
-    if runs.empty:
+    if recorded.empty:
         ui.empty("No pipeline run recorded yet.")
         return
-    runs["status"] = runs["status"].map(ui.with_icon)
-    runs["duration"] = runs["duration_seconds"].map(ui.fmt_duration)
-    ui.table(runs[["run_id", "dag_id", "status", "started_at", "duration", "tasks_succeeded",
+    recorded["status"] = recorded["status"].map(ui.with_icon)
+    recorded["duration"] = recorded["duration_seconds"].map(ui.fmt_duration)
+    ui.table(recorded[["run_id", "dag_id", "status", "started_at", "duration", "tasks_succeeded",
                    "tasks_failed", "error"]])
 
 
@@ -143,10 +144,10 @@ elif dags:
     dag_id = st.selectbox("DAG", dag_ids, key="dag")
     dag = next(d for d in dags if d["dag_id"] == dag_id)
     st.subheader(f"Runs of {dag_id}")
-    runs = _runs(dag_id)
+    dag_runs = _runs(dag_id)
     run_id, tasks = None, []
-    if runs:
-        run_id = st.selectbox("Run", [r["dag_run_id"] for r in runs], key="run")
+    if dag_runs:
+        run_id = st.selectbox("Run", [r["dag_run_id"] for r in dag_runs], key="run")
         st.subheader("Task instances")
         tasks = _task_instances(dag_id, run_id)
         if tasks:
@@ -155,11 +156,11 @@ elif dags:
     _actions(dag, run_id, tasks)
 
 st.subheader("Console actions (audit log)")
-audit = ui.load(data.recent_actions, 20)
-if audit is not None:
-    if audit.empty:
+audit_log = ui.load(audit.recent_actions, 20)
+if audit_log is not None:
+    if audit_log.empty:
         ui.empty("No console action yet.")
     else:
-        audit["outcome"] = audit["outcome"].map({"success": "✅ success", "failure": "❌ failure",
-                                                 "rejected": "⚠️ rejected"})
-        ui.table(audit[["acted_at", "actor", "action", "target", "outcome", "detail"]])
+        audit_log["outcome"] = audit_log["outcome"].map({
+            "success": "✅ success", "failure": "❌ failure", "rejected": "⚠️ rejected"})
+        ui.table(audit_log[["acted_at", "actor", "action", "target", "outcome", "detail"]])

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from console import charts, data, ui
+from console import charts, ui
+from console.data import ingestion, runs
 
 st.title("📦 Volumes & latency")
 
@@ -10,18 +11,18 @@ tab_rows, tab_files, tab_funnel, tab_time = st.tabs(
     ["Rows per layer", "Ingestion log", "Accounting funnel", "Latency & stage times"])
 
 with tab_rows:
-    layers = ui.load(data.layer_rows_history)
+    layers = ui.load(runs.layer_rows_history)
     if layers is not None:
         if layers.empty:
             ui.empty("No run has measured its rows yet.")
         else:
             ui.chart(charts.layer_rows(layers), key="layer_rows")
-    tables = ui.load(data.table_rows_history)
+    tables = ui.load(runs.table_rows_history)
     if tables is not None and not tables.empty:
         ui.chart(charts.table_rows(tables.dropna(subset=["rows"])), key="table_rows")
 
 with tab_files:
-    counts = ui.load(data.ingestion_status_counts)
+    counts = ui.load(ingestion.ingestion_status_counts)
     if counts is not None and not counts.empty:
         for column, row in zip(st.columns(len(counts)), counts.to_dict("records")):
             column.metric(ui.with_icon(row["status"]), ui.fmt_int(row["files"]) + " files",
@@ -29,7 +30,7 @@ with tab_files:
                           delta_arrow="off", border=True)
     statuses = st.multiselect("Status", ["loaded", "skipped_duplicate", "rejected", "ignored"],
                               key="ingestion_status")
-    files = ui.load(data.ingestion_log, statuses)
+    files = ui.load(ingestion.ingestion_log, statuses)
     if files is not None:
         if files.empty:
             ui.empty("No file ingested yet.")
@@ -40,31 +41,32 @@ with tab_files:
                             "seconds", "error"]], height=420)
 
 with tab_funnel:
-    funnel = ui.load(data.accounting_funnel)
+    funnel = ui.load(ingestion.accounting_funnel)
     if funnel is not None:
         if funnel.empty:
             ui.empty("No accounting recorded yet (it is written by each transform).")
         else:
             ui.chart(charts.funnel(funnel), key="funnel")
-            summary = ui.load(data.accounting_summary)
+            summary = ui.load(ingestion.accounting_summary)
             if summary is not None:
                 summary["bronze = silver + superseded + rejected"] = summary["balanced"].map(
                     {True: "✅ holds", False: "❌ broken"})
                 ui.table(summary.drop(columns="balanced"))
 
 with tab_time:
-    latency = ui.load(data.latency_history)
+    latency = ui.load(runs.latency_history)
     if latency is not None:
         if latency.empty:
             ui.empty("No run has recorded its duration yet.")
         else:
             ui.chart(charts.latency(latency), key="latency")
-    stages = ui.load(data.stage_times)
+    stages = ui.load(runs.stage_times)
     if stages is not None and not stages.empty:
         ui.chart(charts.stage_times(stages), key="stages")
-    runs = ui.load(data.model_run_ids)
-    if runs is not None and not runs.empty:
-        run_id = st.selectbox("Transform run", runs["run_id"].tolist(), key="model_run")
-        models = ui.load(data.models_of_run, run_id)
+    transform_runs = ui.load(runs.model_run_ids)
+    if transform_runs is not None and not transform_runs.empty:
+        run_id = st.selectbox("Transform run", transform_runs["run_id"].tolist(),
+                              key="model_run")
+        models = ui.load(runs.models_of_run, run_id)
         if models is not None and not models.empty:
             ui.chart(charts.model_times(models, f"Time per model in {run_id}"), key="models")

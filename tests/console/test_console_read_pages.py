@@ -104,25 +104,25 @@ def test_volumes_page(loaded_db, fake_airflow, open_page):
 
 
 def test_filter_values_are_bound_not_spliced(loaded_db):
-    from console import data
+    from console.data import gold, reader
 
-    first, last = data.date_bounds()
+    first, last = gold.date_bounds()
     hostile = "DE') or 1=1; drop table gold.kpi_summary; --"
-    flt = data.KpiFilter(first, last, countries=(hostile,), tiers=("premium' --",),
+    flt = gold.KpiFilter(first, last, countries=(hostile,), tiers=("premium' --",),
                          first_date=first, last_date=last)
-    assert data.kpi_tiles(flt)["sessions"] == 0
-    assert data.daily_viewing(flt).empty
-    assert data.user_segments(flt).empty
-    data.clear_caches()
-    assert data.kpi_tiles()["sessions"] == 60  # gold.kpi_summary is still there
+    assert gold.kpi_tiles(flt)["sessions"] == 0
+    assert gold.daily_viewing(flt).empty
+    assert gold.user_segments(flt).empty
+    reader.clear_caches()
+    assert gold.kpi_tiles()["sessions"] == 60  # gold.kpi_summary is still there
 
 
 def test_missing_console_table_says_run_init(loaded_db):
     import psycopg
 
-    from console import data
+    from console.data import audit, reader
 
     with psycopg.connect(**loaded_db.libpq_kwargs(), autocommit=True) as conn:
         conn.execute("drop table ops.console_audit")
-    with pytest.raises(data.DataUnavailable, match="medallion init"):
-        data.recent_actions()
+    with pytest.raises(reader.DataUnavailable, match="medallion init"):
+        audit.recent_actions()

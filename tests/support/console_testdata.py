@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 
+from tests.support.dq_dataset import aggregate_statements
+
 BASE = datetime(2026, 11, 1, tzinfo=timezone.utc)
 DEVICES = ["tv", "mobile", "web"]
 USERS = [  # user_id, country, tier
@@ -105,6 +107,8 @@ def load(conn: psycopg.Connection, sessions: int = 60, days: int = 12) -> None:
                                             + excluded.total_watch_hours""",
                             {"g": genre, "c": content_id})
         for statement in GOLD_SQL:
+            cur.execute(statement)
+        for statement in aggregate_statements():
             cur.execute(statement)
         _load_ops(cur)
 

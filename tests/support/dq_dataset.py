@@ -13,6 +13,8 @@ import json
 
 import psycopg
 
+from etl import sql_runner
+
 RUN_ID = "run-we-1"
 
 USERS_CSV = [  # user_id, email, full_name, country, signup_date, subscription_tier, birth_year, updated_at
@@ -140,6 +142,19 @@ def load(conn: psycopg.Connection) -> None:
         _load_silver(conn)
         for statement in GOLD_SQL:
             conn.execute(statement)
+        for statement in aggregate_statements():
+            conn.execute(statement)
+
+
+# The console's aggregate tables are built by their own models, as `medallion run` does.
+AGGREGATE_MODELS = ("daily_segment_viewing", "user_daily_viewing")
+
+
+def aggregate_statements() -> list[str]:
+    """The statements of the gold models behind the console's filtered views."""
+    return [statement for name in AGGREGATE_MODELS
+            for statement in sql_runner.load_model(
+                sql_runner.SQL_DIR / "gold" / f"{name}.sql", "gold").statements]
 
 
 def _load_ops(conn) -> None:

@@ -82,7 +82,8 @@ def test_the_product_models_and_their_order():
     assert set(names) == {
         "silver.users", "silver.content", "silver.viewing_sessions", "gold.fact_viewing",
         "gold.content_performance", "gold.user_engagement", "gold.genre_performance",
-        "gold.country_insights", "gold.daily_viewing", "gold.kpi_summary"}
+        "gold.country_insights", "gold.daily_viewing", "gold.kpi_summary",
+        "gold.daily_segment_viewing", "gold.user_daily_viewing"}
     assert names.index("silver.viewing_sessions") > max(names.index("silver.users"),
                                                        names.index("silver.content"))
     assert all(names.index(n) > names.index("gold.fact_viewing")
