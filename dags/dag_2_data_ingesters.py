@@ -38,7 +38,7 @@ def dag_2_data_ingesters():
 
     @task(outlets=[RAW_CSV_FILES, RAW_JSON_FILES])
     def register_files(params=None) -> dict:
-        from etl.ingest.pipeline import register_files
+        from etl.ingest import register_files
         from dags.common.runtime import raw_dir_param, run_step
         return run_step(register_files, raw_dir_param(params))
 

@@ -22,7 +22,7 @@ from etl import db
 from etl.errors import ConfigError
 from etl.ingest import csv as csvload
 from etl.ingest import json as jsonload
-from etl.ingest import mongo, registry
+from etl.ingest import ledger, mongo
 from etl.ingest.progress import FileProgress
 from etl.ingest.report import FileResult, IngestReport
 from etl.ingest.retry import with_retries
@@ -60,7 +60,7 @@ class _Loaded:
     rows: int
 
 
-def _load_csv(conn: psycopg.Connection, entry: registry.QueuedFile, ingestion_id: int,
+def _load_csv(conn: psycopg.Connection, entry: ledger.QueuedFile, ingestion_id: int,
               on_bytes: Callable[[int], None] | None) -> int:
     _counter, stream = open_text_bytes(Path(entry.file_path), entry.compression, on_bytes=on_bytes)
     with stream:
@@ -73,14 +73,14 @@ def _load_csv(conn: psycopg.Connection, entry: registry.QueuedFile, ingestion_id
             raise csvload.CsvFormatError(_explain_csv(entry, layout, exc)) from exc
 
 
-def _explain_csv(entry: registry.QueuedFile, layout: csvload.Layout, exc: psycopg.Error) -> str:
+def _explain_csv(entry: ledger.QueuedFile, layout: csvload.Layout, exc: psycopg.Error) -> str:
     _counter, stream = open_text_bytes(Path(entry.file_path), entry.compression)
     encoding = "utf-8-sig" if entry.encoding == "utf-8" else entry.encoding
     with io.TextIOWrapper(stream, encoding=encoding, newline="") as text:
         return csvload.explain_copy_error(exc, text, layout)
 
 
-def _load_json(conn: psycopg.Connection, entry: registry.QueuedFile, ingestion_id: int,
+def _load_json(conn: psycopg.Connection, entry: ledger.QueuedFile, ingestion_id: int,
                writer: mongo.MongoBatchWriter, on_bytes: Callable[[int], None] | None) -> int:
     _counter, stream = open_text_bytes(Path(entry.file_path), entry.compression, on_bytes=on_bytes)
     rows = 0
@@ -105,7 +105,7 @@ class _Changed(csvload.CsvFormatError):
     """The file is no longer the bytes that were registered."""
 
 
-def _check_unchanged(entry: registry.QueuedFile) -> None:
+def _check_unchanged(entry: ledger.QueuedFile) -> None:
     """Raise _Changed unless the file still holds the registered bytes (a mere touch is fine)."""
     path = Path(entry.file_path)
     try:
@@ -122,14 +122,14 @@ def _check_unchanged(entry: registry.QueuedFile) -> None:
         raise _Changed("changed after it was registered; it is judged again on the next run")
 
 
-def _settle(session: Session, entry: registry.QueuedFile, status: str, error: str | None,
+def _settle(session: Session, entry: ledger.QueuedFile, status: str, error: str | None,
             sha256: str | None) -> FileResult:
     """Record a queued file's final non-loaded outcome and take it off the queue."""
     def work() -> int:
         conn = session.conn
         with conn.transaction():
-            registry.take(conn, entry.queue_id)
-            iid, _ = registry.insert_log(
+            ledger.take(conn, entry.queue_id)
+            iid, _ = ledger.insert_log(
                 conn, source_file=entry.source_file, status=status, entity=entry.entity,
                 sha256=sha256, encoding=entry.encoding, error=error,
                 file_size_bytes=entry.file_size_bytes, file_modified_at=entry.file_modified_at,
@@ -139,7 +139,7 @@ def _settle(session: Session, entry: registry.QueuedFile, status: str, error: st
     return FileResult(entry.source_file, entry.entity, status, 0, entry.encoding, error, iid)
 
 
-def _load_one(session: Session, entry: registry.QueuedFile, coll, batch_size: int,
+def _load_one(session: Session, entry: ledger.QueuedFile, coll, batch_size: int,
               run_id: str | None, progress: FileProgress) -> FileResult | None:
     def attempt() -> _Loaded | None:
         conn = session.conn
@@ -147,12 +147,12 @@ def _load_one(session: Session, entry: registry.QueuedFile, coll, batch_size: in
         iid: int | None = None
         try:
             with conn.transaction():
-                if not registry.take(conn, entry.queue_id):
+                if not ledger.take(conn, entry.queue_id):
                     return None  # another loader had it
                 _check_unchanged(entry)
                 try:
                     with conn.transaction():  # savepoint: a duplicate is an answer, not a failure
-                        iid, started = registry.insert_log(
+                        iid, started = ledger.insert_log(
                             conn, source_file=entry.source_file, status="loaded", entity=entry.entity,
                             sha256=entry.sha256, encoding=entry.encoding,
                             file_size_bytes=entry.file_size_bytes,
@@ -167,7 +167,7 @@ def _load_one(session: Session, entry: registry.QueuedFile, coll, batch_size: in
                         rows = _load_json(conn, entry, iid, writer, on_bytes)
                     else:
                         rows = _load_csv(conn, entry, iid, on_bytes)
-                registry.finish_loaded(conn, iid, rows)
+                ledger.finish_loaded(conn, iid, rows)
             return _Loaded(iid, rows)
         except BaseException:
             if writer is not None:
@@ -243,12 +243,12 @@ def load_registered(kind: str, *, run_id: str | None = None, settings: Settings 
             # would otherwise look like orphans to `remove_orphans`.
             lock = db.connect(settings, autocommit=True)
             lock.execute("select pg_advisory_lock(%s)", (_JSON_LOCK_KEY,))
-        entries = with_retries(lambda: registry.queued(session.conn, kind), f"listing queued {kind} files")
+        entries = with_retries(lambda: ledger.queued(session.conn, kind), f"listing queued {kind} files")
         coll = None
         if kind == "json" and entries:
             client = db.mongo_client(settings)
             coll = mongo.collection(client[settings.mongo_db])
-            mongo.remove_orphans(coll, with_retries(lambda: registry.loaded_ids(session.conn, "content"),
+            mongo.remove_orphans(coll, with_retries(lambda: ledger.loaded_ids(session.conn, "content"),
                                                     "listing loaded content"))
         for entry in entries:
             result = _load_one(session, entry, coll, batch_size, run_id, progress)

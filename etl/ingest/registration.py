@@ -13,7 +13,7 @@ import psycopg
 
 from etl.ingest import csv as csvload
 from etl.ingest import json as jsonload
-from etl.ingest import registry
+from etl.ingest import ledger
 from etl.ingest.discover import RawFile, discover
 from etl.ingest.report import FileResult, RegistrationReport
 from etl.ingest.retry import with_retries
@@ -40,7 +40,7 @@ def _validate(f: RawFile, encoding: str) -> str | None:
     return None
 
 
-def _already(f: RawFile, prior: registry.LogEntry) -> FileResult:
+def _already(f: RawFile, prior: ledger.LogEntry) -> FileResult:
     """A file whose bytes were settled under this name before: reported, not logged again."""
     status = "skipped_duplicate" if prior.status == "loaded" else prior.status
     return FileResult(f.source_file, f.entity, status, 0, prior.encoding, prior.error, prior.ingestion_id)
@@ -48,12 +48,12 @@ def _already(f: RawFile, prior: registry.LogEntry) -> FileResult:
 
 def _register_one(conn: psycopg.Connection, f: RawFile, run_id: str | None) -> FileResult:
     if f.entity is None:
-        if not registry.ignored_known(conn, f):
-            registry.insert_log(conn, source_file=f.source_file, status="ignored", entity=None,
+        if not ledger.ignored_known(conn, f):
+            ledger.insert_log(conn, source_file=f.source_file, status="ignored", entity=None,
                                 file_size_bytes=f.size, file_modified_at=f.modified_at, run_id=run_id)
         return FileResult(f.source_file, None, "ignored")
-    cached = registry.known_sha256(conn, f)
-    prior = registry.settled(conn, f.source_file, cached) if cached else None
+    cached = ledger.known_sha256(conn, f)
+    prior = ledger.settled(conn, f.source_file, cached) if cached else None
     if prior is not None:  # unchanged since it was settled: not even read again
         return _already(f, prior)
     found = inspect(f.path, f.compression)
@@ -61,14 +61,14 @@ def _register_one(conn: psycopg.Connection, f: RawFile, run_id: str | None) -> F
                   file_size_bytes=f.size, file_modified_at=f.modified_at, compression=f.compression,
                   file_format=f.file_format, run_id=run_id)
     if found.sha256:
-        prior = registry.settled(conn, f.source_file, found.sha256)
+        prior = ledger.settled(conn, f.source_file, found.sha256)
         if prior is not None:  # these very bytes under this name: already decided
             return _already(f, prior)
     error = found.error
     if error is None:
-        duplicate = registry.loaded_with(conn, found.sha256)
+        duplicate = ledger.loaded_with(conn, found.sha256)
         if duplicate is not None:
-            iid, _ = registry.insert_log(conn, status="skipped_duplicate", encoding=found.encoding,
+            iid, _ = ledger.insert_log(conn, status="skipped_duplicate", encoding=found.encoding,
                                          **common)
             log.info("%s: same bytes as %s (ingestion %d): skipped", f.source_file, duplicate[1],
                      duplicate[0])
@@ -76,11 +76,11 @@ def _register_one(conn: psycopg.Connection, f: RawFile, run_id: str | None) -> F
         error = _validate(f, found.encoding)
     if error is not None:
         message = f"{f.source_file}: {error}"
-        iid, _ = registry.insert_log(conn, status="rejected", encoding=found.encoding, error=message,
+        iid, _ = ledger.insert_log(conn, status="rejected", encoding=found.encoding, error=message,
                                      **common)
         log.warning("rejected %s", message)
         return FileResult(f.source_file, f.entity, "rejected", 0, found.encoding, message, iid)
-    registry.enqueue(conn, f, found.sha256, found.encoding, run_id)
+    ledger.enqueue(conn, f, found.sha256, found.encoding, run_id)
     return FileResult(f.source_file, f.entity, "pending", 0, found.encoding, sha256=found.sha256)
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from etl import db
-from etl.ingest.pipeline import ingest
+from etl.ingest import ingest
 from etl.schema import MONGO_COLLECTION
 
 USERS_HEADER = "user_id,email,full_name,country,signup_date,subscription_tier,birth_year,updated_at"

@@ -12,7 +12,7 @@ import pytest
 
 from etl import db
 from etl.ingest import command, loading, registration
-from etl.ingest.pipeline import ingest, load_registered, register_files
+from etl.ingest import ingest, load_registered, register_files
 from etl.schema import MONGO_COLLECTION
 
 from test_ingest_files import (SESSION_ROW, SESSIONS_HEADER, USER_ROW, USERS_HEADER,
