@@ -66,7 +66,7 @@ def drop_database(name: str) -> None:
 
 
 def ingest(raw: Path) -> float:
-    from etl.ingest.pipeline import ingest as run_ingest
+    from etl.ingest import ingest as run_ingest
 
     started = time.perf_counter()
     report = run_ingest(raw, settings=get_settings())

@@ -14,7 +14,8 @@ from dags.common.defaults import DAG_KWARGS, TAGS, ingest_schedule
     tags=[*TAGS, "ingest", "bronze"],
     params={
         "raw_dir": Param(None, type=["null", "string"], title="Raw folder",
-                         description="Folder searched recursively for raw files; "
+                         description="Folder searched recursively for raw files; it must "
+                                     "resolve inside RAW_DATA_PATH (relative: to it); "
                                      "empty means RAW_DATA_PATH."),
     },
     doc_md="""
@@ -38,9 +39,9 @@ def dag_2_data_ingesters():
 
     @task(outlets=[RAW_CSV_FILES, RAW_JSON_FILES])
     def register_files(params=None) -> dict:
-        from etl.ingest.pipeline import register_files
+        from etl.ingest import register_files
         from dags.common.runtime import raw_dir_param, run_step
-        return run_step(register_files, raw_dir_param(params))
+        return run_step(register_files, raw_dir_param(params), within_raw_data_path=True)
 
     ensure_schema() >> register_files()
 

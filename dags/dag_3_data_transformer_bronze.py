@@ -26,7 +26,7 @@ Then runs the bronze checks of those tables (unless
 def dag_3_data_transformer_bronze():
     @task
     def load_csv_files() -> dict:
-        from etl.ingest.pipeline import load_registered
+        from etl.ingest import load_registered
         from dags.common.runtime import run_step
         return run_step(load_registered, "csv", layer="bronze", batch_size_from="bronze_batch_size")
 

@@ -25,7 +25,7 @@ collection `bronze_content_json`, with the metadata fields, in batches of
 def dag_3_data_transformer_bronze_json():
     @task
     def load_json_files() -> dict:
-        from etl.ingest.pipeline import load_registered
+        from etl.ingest import load_registered
         from dags.common.runtime import run_step
         return run_step(load_registered, "json", layer="bronze", batch_size_from="bronze_batch_size")
 

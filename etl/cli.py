@@ -236,6 +236,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - one case is told in a line, the rest re-raised
+        if getattr(exc, "sqlstate", None) not in _NO_SCHEMA:
+            raise
+        print(f"error: the database has no medallion schema yet "
+              f"({str(exc).strip().splitlines()[0]}): run `medallion init` first", file=sys.stderr)
+        return 2
+
+
+# undefined_table, invalid_schema_name: a command run before `medallion init`
+_NO_SCHEMA = ("42P01", "3F000")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def run(raw_dir: Path | None = None, *, full_refresh: bool = False, checks: bool
         echo: Callable[[str], None] | None = None) -> RunReport:
     """Run the whole pipeline once; raises QualityGateFailed when a critical silver check fails."""
     from etl import transform
-    from etl.ingest import pipeline as ingest_pipeline
+    from etl.ingest import ingest
 
     settings = settings or get_settings()
     checks = settings.enable_data_quality_checks if checks is None else checks
@@ -71,7 +71,7 @@ def run(raw_dir: Path | None = None, *, full_refresh: bool = False, checks: bool
         return result
 
     try:
-        step("ingest_files", lambda: ingest_pipeline.ingest(raw_dir, run_id=rid, settings=settings),
+        step("ingest_files", lambda: ingest(raw_dir, run_id=rid, settings=settings),
              "bronze")
         if checks:
             step("check_bronze", lambda: _checks("bronze", rid, settings, gate=False))

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote_plus, urlsplit
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     processed_data_path: Path = Path("data/processed")
 
     bronze_batch_size: int = 1000
+    # Decompressed bytes of one raw file beyond which it is rejected (a gzip bomb of valid
+    # rows would otherwise fill bronze); generous, since real exports are far smaller.
+    ingest_max_file_bytes: int = Field(default=20 * 1024**3, gt=0)
     silver_batch_size: int = 5000
     enable_data_quality_checks: bool = True
 

@@ -7,7 +7,7 @@ import logging
 import sys
 import uuid
 
-from etl.ingest.pipeline import ingest
+from etl.ingest import ingest
 from etl.ingest.report import IngestReport
 
 log = logging.getLogger(__name__)

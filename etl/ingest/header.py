@@ -1,7 +1,10 @@
 """The header row of a raw CSV file: where it ends, and how its names map onto bronze.
 
 Header names are matched case-insensitively after trimming; required columns may come in
-any order; any other column is an extra, kept in bronze's `extra` jsonb.
+any order; any other column is an extra, kept in bronze's `extra` jsonb. A required
+column named twice (`user_id` twice, or `email` and ` EMAIL `) rejects the file: which
+of the two is the value is anybody's guess. Extra columns named alike are all kept,
+the later ones under a numbered key, since an extra column never fails the load.
 """
 
 from __future__ import annotations
@@ -96,6 +99,7 @@ def _layout(raw_header: bytes, encoding: str, entity: str, skipped_lines: int) -
     if len(rows) > 1:
         names = [n for row in rows for n in row]
     required = REQUIRED[entity]
+    _refuse_duplicates(names, required, skipped_lines + 1)
     targets: list[str] = []
     extra: list[int] = []
     used: set[str] = set()
@@ -119,3 +123,19 @@ def _layout(raw_header: bytes, encoding: str, entity: str, skipped_lines: int) -
             f"line {header_line}: header is missing required column(s) {', '.join(missing)} "
             f"(found {found}); a {entity} file needs {', '.join(required)}")
     return Layout(names, targets, extra, header_line + text.count("\n"))
+
+
+def _refuse_duplicates(names: list[str], required: tuple[str, ...], line: int) -> None:
+    """CsvFormatError naming every required column the header holds more than once."""
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        key = name.strip().lower()
+        if key in required:
+            seen.setdefault(key, []).append(i)
+    twice = {key: places for key, places in seen.items() if len(places) > 1}
+    if twice:
+        listed = "; ".join(
+            f"{key} as " + " and ".join(f"{names[i]!r} (column {i + 1})" for i in places)
+            for key, places in twice.items())
+        raise CsvFormatError(f"line {line}: header names a required column more than once ({listed}); "
+                             "names match case-insensitively after trimming: keep one of each")

@@ -4,12 +4,22 @@ Each document comes with its exact source text (PostgreSQL parses that into
 jsonb, so numbers keep their digits) and the parsed object (for MongoDB).
 Anything that is not an array of objects, or one object per non-blank line,
 raises JsonFormatError naming the document, line and column.
+
+Valid JSON that one of the two copies cannot hold rejects the file too, with the
+reason: a document nested deeper than MongoDB's 100 levels (or too deep for the
+parser at all), and a string holding `\u0000`, which PostgreSQL jsonb refuses.
+Numbers BSON cannot hold (integers beyond 64 bits, exponents beyond a double) are
+valid content and load: jsonb keeps them as numbers, the MongoDB copy holds them as
+Decimal128 when that is exact, else as the literal's text.
 """
 
 from __future__ import annotations
 
 import codecs
+import decimal
 import json as stdjson
+import math
+import sys
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
@@ -19,6 +29,8 @@ from etl.ingest.source import CHUNK
 
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 _WS = " \t\r\n"
+# MongoDB stores no document nested deeper than this (each object or array is a level).
+MAX_DEPTH = 100
 
 
 class JsonFormatError(ValueError):
@@ -33,16 +45,88 @@ class Document:
 
 
 def _parse_int(text: str):
-    value = int(text)
-    # BSON has no integers beyond 64 bits; keep the digits exactly as a decimal.
-    return value if _INT64[0] <= value <= _INT64[1] else Decimal128(text)
+    # Never int() a long literal: past 4,300 digits Python refuses to convert it at all.
+    if len(text) - text.startswith("-") <= 19:
+        value = int(text)
+        if _INT64[0] <= value <= _INT64[1]:
+            return value
+    return _wide(text)  # BSON has no integers beyond 64 bits
+
+
+def _parse_float(text: str):
+    value = float(text)
+    mantissa = text.lower().split("e")[0]
+    if math.isinf(value) or (value == 0.0 and mantissa.strip("-0.") != ""):
+        return _wide(text)  # beyond a double's range: it would become infinity or zero
+    return value
+
+
+def _wide(text: str):
+    """A number BSON's int64 and double cannot hold: Decimal128 when exact, else its text."""
+    try:
+        return Decimal128(text)
+    except decimal.DecimalException:  # more than 34 digits, or an exponent beyond +-6143
+        return text
 
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-_DECODER = stdjson.JSONDecoder(parse_int=_parse_int, parse_constant=_reject_constant)
+_DECODER = stdjson.JSONDecoder(parse_int=_parse_int, parse_float=_parse_float,
+                               parse_constant=_reject_constant)
+
+
+def _too_deep(number: int, where: str) -> JsonFormatError:
+    return JsonFormatError(
+        f"document {number} ({where}): nested deeper than the JSON parser goes (about "
+        f"{sys.getrecursionlimit():,} levels); the MongoDB copy holds at most {MAX_DEPTH} levels")
+
+
+def _depth(obj) -> int:
+    """Levels of nesting, the document itself being level 1 (MongoDB's count); no recursion."""
+    deepest = 0
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for child in (value.values() if isinstance(value, dict) else value):
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+    return deepest
+
+
+def _nul_field(obj) -> str | None:
+    """The path of the first key or string holding NUL, if any (`title`, `cast[2].name`)."""
+    stack = [(obj, "")]
+    while stack:
+        value, path = stack.pop()
+        items = value.items() if isinstance(value, dict) else (
+            (f"[{i}]", v) for i, v in enumerate(value))
+        for key, child in items:
+            inner = f"{path}.{key}" if path and isinstance(value, dict) else f"{path}{key}"
+            if isinstance(value, dict) and "\x00" in key:
+                return inner.replace("\x00", "\\u0000")
+            if isinstance(child, str) and "\x00" in child:
+                return inner.replace("\x00", "\\u0000")
+            if isinstance(child, (dict, list)):
+                stack.append((child, inner))
+    return None
+
+
+def _check(number: int, where: str, text: str, obj: dict) -> None:
+    """Reject what PostgreSQL jsonb or MongoDB cannot hold; the cheap counts spare the walks."""
+    if text.count("{") + text.count("[") > MAX_DEPTH:
+        depth = _depth(obj)
+        if depth > MAX_DEPTH:
+            raise JsonFormatError(f"document {number} ({where}) is nested {depth} levels deep; the "
+                                  f"MongoDB copy (bronze_content_json) holds at most {MAX_DEPTH}")
+    if "\\u0000" in text:
+        field = _nul_field(obj)
+        if field is not None:
+            raise JsonFormatError(
+                f"document {number} ({where}): field {field} holds \\u0000 (a NUL character), which "
+                "PostgreSQL jsonb cannot store; remove it (bronze keeps documents exactly as read)")
 
 
 def _kind(text: str, pos: int) -> str:
@@ -98,6 +182,8 @@ class _Text:
         while True:
             try:
                 obj, end = _DECODER.raw_decode(self.buf, self.pos)
+            except RecursionError:
+                raise _too_deep(number, f"starting at {self.where()}") from None
             except (stdjson.JSONDecodeError, ValueError) as exc:
                 if not self.eof and self.more():
                     continue
@@ -111,6 +197,7 @@ class _Text:
                               f"{exc.msg} at {self.where(exc.pos)})")
                 raise JsonFormatError(f"document {number}: {detail}") from None
             text = self.buf[self.pos:end]
+            _check(number, self.where(), text, obj)
             self.pos = end
             return text, obj
 
@@ -177,6 +264,8 @@ def line_documents(stream: BinaryIO, encoding: str) -> Iterator[Document]:
                                       f"found {_kind(body, lead)}")
             try:
                 obj, end = _DECODER.raw_decode(body, lead)
+            except RecursionError:
+                raise _too_deep(number, f"line {line_no}") from None
             except stdjson.JSONDecodeError as exc:
                 raise JsonFormatError(f"line {line_no}, column {exc.colno}: {exc.msg} "
                                       "(truncated or invalid JSON); expected one object per line") from None
@@ -187,6 +276,7 @@ def line_documents(stream: BinaryIO, encoding: str) -> Iterator[Document]:
                 column = end + len(trailing) - len(trailing.lstrip(_WS)) + 1
                 raise JsonFormatError(f"line {line_no}, column {column}: unexpected text after the "
                                       "object; expected one object per line")
+            _check(number, f"line {line_no}", body[lead:end], obj)
             yield Document(number, body[lead:end], obj)
         if not block:
             return

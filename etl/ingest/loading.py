@@ -10,44 +10,31 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import psycopg
 from psycopg import errors as pgerrors
-from pymongo.errors import BulkWriteError, DocumentTooLarge, InvalidDocument
 
 from etl import db
 from etl.errors import ConfigError
 from etl.ingest import csv as csvload
 from etl.ingest import json as jsonload
-from etl.ingest import mongo, registry
+from etl.ingest import ledger, mongo
+from etl.ingest.faults import describe, is_file_fault, is_verdict
 from etl.ingest.progress import FileProgress
 from etl.ingest.report import FileResult, IngestReport
 from etl.ingest.retry import with_retries
-from etl.ingest.session import Session
-from etl.ingest.source import chunks, open_text_bytes
+from etl.ingest.session import Session, schema_missing
+from etl.ingest.source import chunks, open_raw, open_text_bytes
 from etl.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 KINDS = ("csv", "json")
 _JSON_LOCK_KEY = 7_041_979_003
-# What makes a file bad, as opposed to the database or the network being unwell.
-_BAD_FILE = (csvload.CsvFormatError, jsonload.JsonFormatError, psycopg.DataError,
-             UnicodeDecodeError, EOFError, OSError, InvalidDocument, DocumentTooLarge, BulkWriteError)
-
-
-def _is_bad_file(exc: BaseException) -> bool:
-    """True when the file, not the service, is at fault: it is rejected, not retried.
-
-    SQLSTATE class 22 is bad data, class 54 a program limit the file exceeds
-    (too many columns, a row too large).
-    """
-    if isinstance(exc, _BAD_FILE):
-        return True
-    return isinstance(exc, psycopg.Error) and (exc.sqlstate or "")[:2] in ("22", "54")
 
 
 class _Duplicate(Exception):
@@ -60,7 +47,7 @@ class _Loaded:
     rows: int
 
 
-def _load_csv(conn: psycopg.Connection, entry: registry.QueuedFile, ingestion_id: int,
+def _load_csv(conn: psycopg.Connection, entry: ledger.QueuedFile, ingestion_id: int,
               on_bytes: Callable[[int], None] | None) -> int:
     _counter, stream = open_text_bytes(Path(entry.file_path), entry.compression, on_bytes=on_bytes)
     with stream:
@@ -73,14 +60,14 @@ def _load_csv(conn: psycopg.Connection, entry: registry.QueuedFile, ingestion_id
             raise csvload.CsvFormatError(_explain_csv(entry, layout, exc)) from exc
 
 
-def _explain_csv(entry: registry.QueuedFile, layout: csvload.Layout, exc: psycopg.Error) -> str:
+def _explain_csv(entry: ledger.QueuedFile, layout: csvload.Layout, exc: psycopg.Error) -> str:
     _counter, stream = open_text_bytes(Path(entry.file_path), entry.compression)
     encoding = "utf-8-sig" if entry.encoding == "utf-8" else entry.encoding
     with io.TextIOWrapper(stream, encoding=encoding, newline="") as text:
         return csvload.explain_copy_error(exc, text, layout)
 
 
-def _load_json(conn: psycopg.Connection, entry: registry.QueuedFile, ingestion_id: int,
+def _load_json(conn: psycopg.Connection, entry: ledger.QueuedFile, ingestion_id: int,
                writer: mongo.MongoBatchWriter, on_bytes: Callable[[int], None] | None) -> int:
     _counter, stream = open_text_bytes(Path(entry.file_path), entry.compression, on_bytes=on_bytes)
     rows = 0
@@ -96,7 +83,7 @@ def _load_json(conn: psycopg.Connection, entry: registry.QueuedFile, ingestion_i
             context = exc.diag.context or ""
             where = csvload._COPY_LINE.search(context)
             doc = f"document {where.group(1)}: " if where else ""
-            raise jsonload.JsonFormatError(f"{doc}{exc.diag.message_primary or exc}") from exc
+            raise jsonload.JsonFormatError(f"{doc}{describe(exc)}") from exc
         writer.flush()
     return rows
 
@@ -105,31 +92,45 @@ class _Changed(csvload.CsvFormatError):
     """The file is no longer the bytes that were registered."""
 
 
-def _check_unchanged(entry: registry.QueuedFile) -> None:
+def _check_unchanged(entry: ledger.QueuedFile) -> None:
     """Raise _Changed unless the file still holds the registered bytes (a mere touch is fine)."""
     path = Path(entry.file_path)
     try:
-        st = path.stat()
-        if st.st_size == entry.file_size_bytes and st.st_mtime_ns == entry.file_mtime_ns:
+        if _same_stat(entry):
             return
         digest = hashlib.sha256()
-        with open(path, "rb") as raw:
+        with open_raw(path) as raw:
             for block in chunks(raw):
                 digest.update(block)
     except OSError as exc:
-        raise _Changed(f"cannot be read any more: {exc.strerror or exc}") from exc
+        raise _Changed(f"vanished or cannot be read any more since it was registered "
+                       f"({exc.strerror or exc}); nothing of it was loaded") from exc
     if digest.hexdigest() != entry.sha256:
         raise _Changed("changed after it was registered; it is judged again on the next run")
 
 
-def _settle(session: Session, entry: registry.QueuedFile, status: str, error: str | None,
+def _same_stat(entry: ledger.QueuedFile) -> bool:
+    """True when the file's size and modification time are still the registered ones."""
+    st = os.stat(entry.file_path, follow_symlinks=False)
+    return st.st_size == entry.file_size_bytes and st.st_mtime_ns == entry.file_mtime_ns
+
+
+def _changed_meanwhile(entry: ledger.QueuedFile) -> bool:
+    """True when the file moved under the loader: a failure then says nothing of its bytes."""
+    try:
+        return not _same_stat(entry)
+    except OSError:
+        return True
+
+
+def _settle(session: Session, entry: ledger.QueuedFile, status: str, error: str | None,
             sha256: str | None) -> FileResult:
     """Record a queued file's final non-loaded outcome and take it off the queue."""
     def work() -> int:
         conn = session.conn
         with conn.transaction():
-            registry.take(conn, entry.queue_id)
-            iid, _ = registry.insert_log(
+            ledger.take(conn, entry.queue_id)
+            iid, _ = ledger.insert_log(
                 conn, source_file=entry.source_file, status=status, entity=entry.entity,
                 sha256=sha256, encoding=entry.encoding, error=error,
                 file_size_bytes=entry.file_size_bytes, file_modified_at=entry.file_modified_at,
@@ -139,7 +140,7 @@ def _settle(session: Session, entry: registry.QueuedFile, status: str, error: st
     return FileResult(entry.source_file, entry.entity, status, 0, entry.encoding, error, iid)
 
 
-def _load_one(session: Session, entry: registry.QueuedFile, coll, batch_size: int,
+def _load_one(session: Session, entry: ledger.QueuedFile, coll, batch_size: int,
               run_id: str | None, progress: FileProgress) -> FileResult | None:
     def attempt() -> _Loaded | None:
         conn = session.conn
@@ -147,12 +148,12 @@ def _load_one(session: Session, entry: registry.QueuedFile, coll, batch_size: in
         iid: int | None = None
         try:
             with conn.transaction():
-                if not registry.take(conn, entry.queue_id):
+                if not ledger.take(conn, entry.queue_id):
                     return None  # another loader had it
                 _check_unchanged(entry)
                 try:
                     with conn.transaction():  # savepoint: a duplicate is an answer, not a failure
-                        iid, started = registry.insert_log(
+                        iid, started = ledger.insert_log(
                             conn, source_file=entry.source_file, status="loaded", entity=entry.entity,
                             sha256=entry.sha256, encoding=entry.encoding,
                             file_size_bytes=entry.file_size_bytes,
@@ -167,7 +168,7 @@ def _load_one(session: Session, entry: registry.QueuedFile, coll, batch_size: in
                         rows = _load_json(conn, entry, iid, writer, on_bytes)
                     else:
                         rows = _load_csv(conn, entry, iid, on_bytes)
-                registry.finish_loaded(conn, iid, rows)
+                ledger.finish_loaded(conn, iid, rows)
             return _Loaded(iid, rows)
         except BaseException:
             if writer is not None:
@@ -179,28 +180,30 @@ def _load_one(session: Session, entry: registry.QueuedFile, coll, batch_size: in
     except _Duplicate:
         log.info("%s: its bytes were loaded by another ingestion meanwhile: skipped", entry.source_file)
         return _settle(session, entry, "skipped_duplicate", None, entry.sha256)
-    except Exception as exc:  # noqa: BLE001 - only a bad file is settled here, the rest re-raised
-        if not _is_bad_file(exc):
+    except Exception as exc:  # noqa: BLE001 - only the file's own faults are settled here
+        if not is_file_fault(exc):
+            missing = schema_missing(exc, session.settings)
+            if missing is not None:
+                raise missing from exc
             raise
-        message = f"{entry.source_file}: {_describe(exc)}"
+        changed = isinstance(exc, _Changed)
+        if not changed and _changed_meanwhile(entry):
+            # It was rewritten while being read: its registered bytes are not to blame.
+            changed = True
+            exc = _Changed(f"changed while it was being loaded ({describe(exc)}); "
+                           "it is judged again on the next run")
+        message = f"{entry.source_file}: {describe(exc)}"
         log.warning("rejected %s", message)
+        log.debug("why %s was rejected", entry.source_file, exc_info=exc)
         # A file that changed is not these bytes' fault: no hash, so they are judged again.
-        return _settle(session, entry, "rejected", message,
-                       None if isinstance(exc, _Changed) else entry.sha256)
+        verdict = not changed and is_verdict(exc)
+        return _settle(session, entry, "rejected", message, entry.sha256 if verdict else None)
     if loaded is None:
         return None
     log.info("%s: loaded %d rows into bronze.%s (ingestion %d)", entry.source_file, loaded.rows,
              entry.entity, loaded.ingestion_id)
     return FileResult(entry.source_file, entry.entity, "loaded", loaded.rows, entry.encoding, None,
                       loaded.ingestion_id)
-
-
-def _describe(exc: BaseException) -> str:
-    """The error text a person reads: PostgreSQL's primary message, not its context dump."""
-    if isinstance(exc, psycopg.Error) and exc.diag.message_primary:
-        return exc.diag.message_primary
-    text = str(exc).strip()
-    return text[:1000] if text else type(exc).__name__
 
 
 def _discard_unless_committed(settings: Settings, writer: mongo.MongoBatchWriter,
@@ -238,17 +241,18 @@ def load_registered(kind: str, *, run_id: str | None = None, settings: Settings 
     client = None
     lock = None
     try:
+        session.require_schema()
         if kind == "json":
             # One JSON loader at a time: another one's uncommitted MongoDB documents
             # would otherwise look like orphans to `remove_orphans`.
             lock = db.connect(settings, autocommit=True)
             lock.execute("select pg_advisory_lock(%s)", (_JSON_LOCK_KEY,))
-        entries = with_retries(lambda: registry.queued(session.conn, kind), f"listing queued {kind} files")
+        entries = with_retries(lambda: ledger.queued(session.conn, kind), f"listing queued {kind} files")
         coll = None
         if kind == "json" and entries:
             client = db.mongo_client(settings)
             coll = mongo.collection(client[settings.mongo_db])
-            mongo.remove_orphans(coll, with_retries(lambda: registry.loaded_ids(session.conn, "content"),
+            mongo.remove_orphans(coll, with_retries(lambda: ledger.loaded_ids(session.conn, "content"),
                                                     "listing loaded content"))
         for entry in entries:
             result = _load_one(session, entry, coll, batch_size, run_id, progress)

@@ -5,6 +5,14 @@ first, commits PostgreSQL last, and removes the file's documents from MongoDB
 whenever the PostgreSQL transaction does not commit. Documents left behind by a
 crash in between belong to no `loaded` ingestion and are removed by
 `remove_orphans` before the next load.
+
+A stored document is the content document's fields plus the metadata fields, at the
+top level, as the contract and the console's indexes expect. Its identity is the
+collection's own: `_id` is a fresh ObjectId. The few field names the collection
+reserves (`_id` and the metadata names, see RESERVED) cannot be the document's too,
+so a document that carries one of them, e.g. its own `_id`, keeps it, name and value
+unchanged, inside the sub-document DOCUMENT_FIELDS. `bronze.content` (jsonb) keeps
+every document exactly as read, whatever its field names.
 """
 
 from __future__ import annotations
@@ -17,6 +25,22 @@ from pymongo.collection import Collection
 from etl.schema import MONGO_COLLECTION
 
 log = logging.getLogger(__name__)
+
+META_FIELDS = ("ingestion_id", "source_file", "source_row", "ingestion_timestamp")
+DOCUMENT_FIELDS = "document_fields"
+RESERVED = frozenset({"_id", *META_FIELDS, DOCUMENT_FIELDS})
+
+
+def stored(doc: dict, meta: dict) -> dict:
+    """The MongoDB document for a content document: its fields, then the metadata fields.
+
+    Fields whose names the collection reserves move, unchanged, under DOCUMENT_FIELDS,
+    so neither the MongoDB identity nor the metadata ever overwrites what the file said.
+    """
+    if RESERVED.isdisjoint(doc):
+        return {**doc, **meta}
+    body = {k: v for k, v in doc.items() if k not in RESERVED}
+    return {**body, DOCUMENT_FIELDS: {k: v for k, v in doc.items() if k in RESERVED}, **meta}
 
 
 class MongoBatchWriter:
@@ -32,7 +56,7 @@ class MongoBatchWriter:
         self.written = 0
 
     def add(self, doc: dict, source_row: int) -> None:
-        self.batch.append({**doc, **self.meta, "source_row": source_row})
+        self.batch.append(stored(doc, {**self.meta, "source_row": source_row}))
         if len(self.batch) >= self.batch_size:
             self.flush()
 

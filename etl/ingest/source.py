@@ -11,6 +11,7 @@ import codecs
 import gzip
 import hashlib
 import io
+import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,10 +55,21 @@ class CountingReader(io.RawIOBase):
         super().close()
 
 
+def open_raw(path: Path) -> BinaryIO:
+    """The stored bytes of a raw file, unbuffered.
+
+    Discovery hands over a path without symbolic links (see `discover`); refusing to
+    follow one here (O_NOFOLLOW) means a file swapped for a link after discovery is
+    an OSError, never a read of whatever the link points to.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    return open(fd, "rb", buffering=0)
+
+
 def open_text_bytes(path: Path, compression: str | None, digest=None,
                     on_bytes: Callable[[int], None] | None = None) -> tuple[CountingReader, BinaryIO]:
     """(the counting reader of the stored bytes, a stream of the decompressed bytes)."""
-    counter = CountingReader(open(path, "rb", buffering=0), digest, on_bytes)
+    counter = CountingReader(open_raw(path), digest, on_bytes)
     buffered = io.BufferedReader(counter, CHUNK)
     if compression == "gzip":
         return counter, gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
@@ -89,6 +101,9 @@ class Inspection:
     encoding: str | None = None
     error: str | None = None
     text_bytes: int = 0  # decompressed size
+    # False when .error depends on a setting, not on the bytes alone (the size limit):
+    # the rejection is then logged without the hash, so the file is judged again.
+    verdict: bool = True
 
 
 class _Tracker:
@@ -107,8 +122,12 @@ class _Tracker:
         self.column_carry = len(block) - newline - 1 if newline >= 0 else self.column_carry + len(block)
 
 
-def inspect(path: Path, compression: str | None) -> Inspection:
-    """Hash the stored bytes and decide the encoding of the text; sets .error when unusable."""
+def inspect(path: Path, compression: str | None, max_bytes: int | None = None) -> Inspection:
+    """Hash the stored bytes and decide the encoding of the text; sets .error when unusable.
+
+    A file whose text (decompressed) runs over `max_bytes` is not read further: a
+    gzip bomb of valid rows would otherwise fill the disk of bronze.
+    """
     digest = hashlib.sha256()
     try:
         counter, stream = open_text_bytes(path, compression, digest)
@@ -118,17 +137,27 @@ def inspect(path: Path, compression: str | None) -> Inspection:
     utf8 = codecs.getincrementaldecoder("utf-8")()
     utf8_error: str | None = None
     tracker = _Tracker()
+    too_big = False
     try:
         with stream:
             for block in chunks(stream):
                 if result.text_bytes == 0 and block[:2] in (b"\xff\xfe", b"\xfe\xff"):
                     result.error = "UTF-16 text (byte order mark at line 1): save the file as UTF-8"
                 result.text_bytes += len(block)
+                if max_bytes is not None and result.text_bytes > max_bytes:
+                    too_big, result.verdict = True, False
+                    what = "decompresses to" if compression else "holds"
+                    result.error = (f"{what} more than {max_bytes:,} bytes, the limit "
+                                    "INGEST_MAX_FILE_BYTES sets for one file: split the file, or "
+                                    "raise the setting if it is genuine")
+                    break
                 nul = block.find(b"\x00")
                 if nul >= 0 and result.error is None:
                     line, col = tracker.where(block, nul)
-                    result.error = (f"binary data: NUL byte at line {line}, column {col}; "
-                                    "expected a UTF-8 or cp1252 text file")
+                    result.error = (f"NUL byte at line {line}, column {col}: PostgreSQL text cannot "
+                                    "hold NUL characters, and bronze keeps values exactly as read, "
+                                    "so the whole file is rejected; remove them (a file full of them "
+                                    "is binary data, not UTF-8 or cp1252 text)")
                 if utf8_error is None:
                     try:
                         utf8.decode(block)
@@ -141,6 +170,9 @@ def inspect(path: Path, compression: str | None) -> Inspection:
                     utf8.decode(b"", final=True)
                 except UnicodeDecodeError:
                     utf8_error = f"line {tracker.lines + 1}: the file ends inside a UTF-8 character"
+            if too_big:  # not read to the end: hash the rest of the stored bytes only
+                result.sha256 = _finish_hash(path, digest, counter)
+                return result
             counter.drain()
     except (OSError, EOFError, zlib.error) as exc:
         digest_hex = _finish_hash(path, digest, counter)
@@ -167,7 +199,7 @@ def inspect(path: Path, compression: str | None) -> Inspection:
 def _finish_hash(path: Path, digest, counter: CountingReader) -> str:
     """The hash of the whole stored file even when decompression stopped half-way."""
     try:
-        with open(path, "rb") as raw:
+        with open_raw(path) as raw:
             raw.seek(counter.consumed)
             for block in chunks(raw):
                 digest.update(block)

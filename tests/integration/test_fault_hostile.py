@@ -338,3 +338,72 @@ def test_zip_bomb_of_one_endless_row(medallion_db, raw_dir, work):
     status = _assert_rejected_or_loaded(log, name, expect_rows=1)
     assert _bronze_count(medallion_db, "viewing_sessions", name) == (1 if status == "loaded" else 0)
     assert peak < 400 * MiB, f"peak RSS {peak / MiB:.0f} MiB for a 128 MiB row"
+
+
+def test_content_nested_thousands_deep_is_rejected_not_a_traceback(medallion_db, raw_dir, work):
+    """Issue 12's report: one document nested a few thousand levels deep stopped the run with
+    a RecursionError, stayed queued and blocked every later run."""
+    _write_good(raw_dir)
+    name = "content_deep.json"
+    (raw_dir / name).write_text("[" + '{"a": ' * 5000 + "1" + "}" * 5000 + "]", encoding="utf-8")
+    (raw_dir / "content_z_small.jsonl").write_text('{"content_id": 1}\n', encoding="utf-8")
+
+    for _run in range(2):  # the next run is not blocked either
+        code, out, err, _peak = _ingest(raw_dir, work)
+        log = _assert_clean_run(code, out, err, medallion_db)
+        assert _assert_rejected_or_loaded(log, name) == "rejected"
+        assert "nested deeper than the JSON parser goes" in log[name][2]
+        assert log["content_z_small.jsonl"] == ("loaded", 1, None), log
+    with db.connect(medallion_db) as conn:
+        assert conn.execute("select count(*) from ops.ingestion_queue").fetchone()[0] == 0
+
+
+def test_zip_bomb_of_valid_rows_over_the_size_limit(medallion_db, raw_dir, work, monkeypatch):
+    """Valid rows without end: about 0.5 MB of .gz, 64 MiB of rows; the limit set small."""
+    _write_good(raw_dir)
+    name = "viewing_sessions_valid_bomb.csv.gz"
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, 31)
+    row = b"s1,u1,1,2026-01-01T00:00:00Z,,60,tv\n"
+    block = row * (MiB // len(row))
+    with open(raw_dir / name, "wb") as f:
+        f.write(squeeze.compress((SESSIONS_HEADER + "\n").encode()))
+        for _ in range(64):
+            f.write(squeeze.compress(block))
+        f.write(squeeze.flush())
+    monkeypatch.setenv("INGEST_MAX_FILE_BYTES", str(8 * MiB))
+
+    code, out, err, _peak = _ingest(raw_dir, work)
+
+    log = _assert_clean_run(code, out, err, medallion_db)
+    assert _assert_rejected_or_loaded(log, name) == "rejected"
+    assert "INGEST_MAX_FILE_BYTES" in log[name][2] and "8,388,608 bytes" in log[name][2]
+    assert _bronze_count(medallion_db, "viewing_sessions", name) == 0
+
+
+@pytest.mark.parametrize("command", [["ingest", "--no-progress"], ["transform"], ["check"]])
+def test_a_command_before_init_says_to_run_init_in_one_line(template_db, work, command):
+    """A database without the schema: one line naming `medallion init`, exit 2, no traceback."""
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    from etl.settings import get_settings
+
+    name = f"medallion_empty_{uuid.uuid4().hex[:10]}"
+    admin = get_settings().libpq_kwargs("postgres")
+    with psycopg.connect(**admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    try:
+        raw = work / "raw"
+        raw.mkdir()
+        env = {**os.environ, "POSTGRES_DB": name, "RAW_DATA_PATH": str(raw)}
+        run = subprocess.run([MEDALLION, *command], capture_output=True, text=True, cwd=work, env=env,
+                             timeout=300)
+    finally:
+        with psycopg.connect(**admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+    assert "Traceback" not in run.stderr, run.stderr[-3000:]
+    assert run.returncode == 2, (run.returncode, run.stderr[-3000:])
+    [line] = [x for x in run.stderr.splitlines() if x.startswith("error:")]
+    assert "no medallion schema yet" in line and "run `medallion init` first" in line

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from etl import db
-from etl.ingest.pipeline import ingest
+from etl.ingest import ingest
 from etl.schema import MONGO_COLLECTION
 
 USERS_HEADER = "user_id,email,full_name,country,signup_date,subscription_tier,birth_year,updated_at"
@@ -60,7 +60,7 @@ BAD_FILES = {
                            "document 2 (line 1, column 21): every array element must be an object, found a number"),
     "non-object jsonl line": ("content_lines.jsonl", b'{"content_id": 1}\n["x"]\n',
                               "line 2: every line must hold one JSON object"),
-    "binary garbage": ("viewing_sessions_bin.csv", bytes(range(256)) * 4, "binary data: NUL byte at line 1, column 1"),
+    "binary garbage": ("viewing_sessions_bin.csv", bytes(range(256)) * 4, "NUL byte at line 1, column 1: PostgreSQL text cannot hold NUL characters"),
     "wrong field count": ("viewing_sessions_bad.csv",
                           f"{SESSIONS_HEADER}\n{SESSION_ROW}\n\ns2,u1,10,2024-03-01T20:00:00Z,,600\n".encode(),
                           "data row 2 (line 4) has 6 field(s), the header has 7"),

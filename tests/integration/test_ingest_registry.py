@@ -12,7 +12,7 @@ import pytest
 
 from etl import db
 from etl.ingest import command, loading, registration
-from etl.ingest.pipeline import ingest, load_registered, register_files
+from etl.ingest import ingest, load_registered, register_files
 from etl.schema import MONGO_COLLECTION
 
 from test_ingest_files import (SESSION_ROW, SESSIONS_HEADER, USER_ROW, USERS_HEADER,
@@ -283,7 +283,8 @@ def test_unchanged_files_are_not_read_again_on_a_rerun(medallion_db, worked_exam
     ingest(worked_example_dir)
     read = []
     real = registration.inspect
-    monkeypatch.setattr(registration, "inspect", lambda path, comp: read.append(path.name) or real(path, comp))
+    monkeypatch.setattr(registration, "inspect",
+                        lambda path, *rest: read.append(path.name) or real(path, *rest))
     assert {f.status for f in ingest(worked_example_dir).files} == {"skipped_duplicate", "ignored"}
     assert read == []
     path = worked_example_dir / "users.csv"

@@ -37,9 +37,21 @@ def test_header_maps_case_insensitively_after_trimming_and_keeps_extras():
     assert layout.extra_positions == [7, 8]
 
 
-def test_duplicate_required_column_goes_to_extra_with_a_distinct_key():
-    layout, _ = run_pass(f"{SESSIONS},device\n".encode())
-    assert layout.targets[-1] == "device_8" and layout.extra_positions == [7]
+@pytest.mark.parametrize("header, named", [
+    (f"{SESSIONS},device", "device as 'device' (column 7) and 'device' (column 8)"),
+    (f"{SESSIONS}, DEVICE ", "device as 'device' (column 7) and ' DEVICE ' (column 8)"),
+    (f"Session_ID,{SESSIONS}", "session_id as 'Session_ID' (column 1) and 'session_id' (column 2)"),
+])
+def test_a_required_column_named_twice_rejects_the_file_naming_both(header, named):
+    # Which of the two is the value would be a guess (issue 12: duplicated header names).
+    with pytest.raises(CsvFormatError, match="header names a required column more than once") as err:
+        run_pass(f"{header}\n".encode())
+    assert named in str(err.value)
+
+
+def test_extra_columns_named_alike_are_all_kept_under_distinct_keys():
+    layout, _ = run_pass(f"{SESSIONS},note, note ,NOTE\n".encode())
+    assert layout.targets[7:] == ["note", "note_9", "NOTE"] and layout.extra_positions == [7, 8, 9]
 
 
 @pytest.mark.parametrize("data, message", [
