@@ -29,8 +29,9 @@ from datetime import datetime
 from typing import Iterable
 
 from etl import db
-from etl.alerts import Alert, AlertResult, send_alert
+from etl.alerts import Alert, send_alert
 from etl.observability.baseline import Baseline, robust_baseline
+from etl.observability.notify import delivered
 from etl.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -266,12 +267,6 @@ def _store(findings: list[Finding], settings: Settings) -> list[Anomaly]:
 
 # ------------------------------------------------------------------ alerting
 
-def _delivered(result: AlertResult) -> bool:
-    """False only when every configured channel failed (then the alert is retried later)."""
-    outcomes = [o for o in (result.email, result.slack) if o is not None]
-    return not outcomes or any(outcomes)
-
-
 def _claim_unalerted(settings: Settings) -> list[Anomaly]:
     """Open anomalies not alerted yet, marked alerted in the same statement: an anomaly is
     claimed by one evaluation only, so it is never sent twice."""
@@ -306,7 +301,7 @@ def alert_new(settings: Settings | None = None) -> int:
             run_id=run_id,
             extra={f"{i}.": a.describe() for i, a in enumerate(found, 1)},
         )
-        if _delivered(send_alert(alert, settings)):
+        if delivered(send_alert(alert, settings)):
             sent += len(found)
         else:
             log.warning("anomaly alert for run %s was not delivered; it will be retried", run_id)

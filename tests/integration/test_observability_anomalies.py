@@ -14,6 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from etl import db
+from etl.alerts import AlertResult
 from etl.observability import anomalies
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
@@ -91,7 +92,7 @@ def _flags(found):
 def test_spike_drop_rejects_and_score_are_flagged_drift_is_not(history, monkeypatch):
     sent = []
     monkeypatch.setattr(anomalies, "send_alert", lambda alert, settings: sent.append(alert) or
-                        anomalies.AlertResult(email=None, slack=True))
+                        AlertResult(email=None, slack=True))
 
     found = anomalies.detect(_run(25)[0], settings=history)
 
@@ -113,7 +114,7 @@ def test_spike_drop_rejects_and_score_are_flagged_drift_is_not(history, monkeypa
 def test_a_reevaluation_neither_duplicates_nor_realerts(history, monkeypatch):
     sent = []
     monkeypatch.setattr(anomalies, "send_alert", lambda alert, settings: sent.append(alert) or
-                        anomalies.AlertResult(email=True, slack=None))
+                        AlertResult(email=True, slack=None))
     first = anomalies.detect(_run(25)[0], settings=history)
     again = anomalies.detect(_run(25)[0], settings=history)
     latest = anomalies.detect(settings=history)  # the latest run of each series is run 25
@@ -136,7 +137,7 @@ def test_drift_over_thirty_runs_is_never_flagged(medallion_db, monkeypatch):
 
 
 def test_a_rejected_file_is_a_drop_to_zero_in_bronze(medallion_db, monkeypatch):
-    monkeypatch.setattr(anomalies, "send_alert", lambda *a: anomalies.AlertResult(None, None))
+    monkeypatch.setattr(anomalies, "send_alert", lambda *a: AlertResult(None, None))
     with db.transaction(medallion_db) as conn:
         for i in range(8):
             _file(conn, i, "viewing_sessions", 20_000)
@@ -147,7 +148,7 @@ def test_a_rejected_file_is_a_drop_to_zero_in_bronze(medallion_db, monkeypatch):
 
 
 def test_recovery_and_acknowledgement_close_flags(history, monkeypatch):
-    monkeypatch.setattr(anomalies, "send_alert", lambda *a: anomalies.AlertResult(None, None))
+    monkeypatch.setattr(anomalies, "send_alert", lambda *a: AlertResult(None, None))
     anomalies.detect(_run(25)[0], settings=history)
     assert len(anomalies.open_anomalies(settings=history)) == 4
     with db.transaction(history) as conn:  # run 26: silver.users back to normal
@@ -168,8 +169,8 @@ def test_recovery_and_acknowledgement_close_flags(history, monkeypatch):
 
 
 def test_an_undelivered_alert_is_retried_then_sent_once(history, monkeypatch):
-    answers = [anomalies.AlertResult(email=False, slack=False),
-               anomalies.AlertResult(email=False, slack=True)]
+    answers = [AlertResult(email=False, slack=False),
+               AlertResult(email=False, slack=True)]
     sent = []
     monkeypatch.setattr(anomalies, "send_alert",
                         lambda alert, settings: sent.append(alert) or answers[len(sent) - 1])
