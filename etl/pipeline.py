@@ -1,7 +1,7 @@
 """`medallion run`: the whole pipeline once, in the same order as the Airflow chain.
 
 init -> ingest (register + load CSV + load JSON) -> bronze checks -> silver ->
-silver checks (the critical gate) -> gold -> gold checks. A critical silver
+silver checks (the critical gate) -> gold -> KPI snapshot -> gold checks. A critical silver
 failure keeps gold from being rebuilt: the previous gold stays, and the run
 fails with the names of the failing checks. Each step is recorded in
 ops.pipeline_runs through etl.runs, like a DAG run.
@@ -42,6 +42,7 @@ def run(raw_dir: Path | None = None, *, full_refresh: bool = False, checks: bool
     """Run the whole pipeline once; raises QualityGateFailed when a critical silver check fails."""
     from etl import transform
     from etl.ingest import pipeline as ingest_pipeline
+    from etl.observability import changes
 
     settings = settings or get_settings()
     checks = settings.enable_data_quality_checks if checks is None else checks
@@ -80,6 +81,8 @@ def run(raw_dir: Path | None = None, *, full_refresh: bool = False, checks: bool
         if checks:
             step("check_silver", lambda: _checks("silver", rid, settings, gate=True))
         step("build_gold", lambda: transform.build_gold(run_id=rid, settings=settings), "gold")
+        # gold.kpi_summary is rebuilt by every run: keep this run's KPIs to compare runs.
+        step("snapshot_kpis", lambda: changes.snapshot_kpis(rid, settings=settings))
         if checks:
             step("check_gold", lambda: _checks("gold", rid, settings, gate=False))
     except Exception as exc:
