@@ -4,7 +4,9 @@ init -> ingest (register + load CSV + load JSON) -> bronze checks -> silver ->
 silver checks (the critical gate) -> gold -> KPI snapshot -> gold checks. A critical silver
 failure keeps gold from being rebuilt: the previous gold stays, and the run
 fails with the names of the failing checks. Each step is recorded in
-ops.pipeline_runs through etl.runs, like a DAG run.
+ops.pipeline_runs through etl.runs, like a DAG run. After the run, failed or not,
+anomalies and gold freshness are checked and alerted (etl.observability.watch), best
+effort: that never changes the run's outcome.
 """
 
 from __future__ import annotations
@@ -88,10 +90,22 @@ def run(raw_dir: Path | None = None, *, full_refresh: bool = False, checks: bool
     except Exception as exc:
         report.status, report.error = "failed", str(exc)
         runs.finish_run(rid, "failed", error=str(exc), settings=settings)
+        _watch(report, settings, echo)
         raise
     report.status = "success"
     runs.finish_run(rid, "success", settings=settings)
+    _watch(report, settings, echo)
     return report
+
+
+def _watch(report: RunReport, settings: Settings, echo: Callable[[str], None]) -> None:
+    """Anomalies and freshness after the run, failed or not (a failed gate is often the
+    anomaly); best effort: a failure here is logged and never changes the run's outcome."""
+    from etl.observability import watch
+
+    result = watch.watch_run(report.run_id, settings=settings, best_effort=True)
+    report.add("watch", result)
+    echo(f"\n== watch\n{result.format()}")
 
 
 def _checks(layer: str, run_id: str, settings: Settings, gate: bool):
