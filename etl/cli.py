@@ -98,6 +98,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     return pipeline.main(args)
 
 
+def cmd_anomalies(args: argparse.Namespace) -> int:
+    from etl.observability import command
+
+    return command.anomalies_main(args)
+
+
+def cmd_freshness(args: argparse.Namespace) -> int:
+    from etl.observability import command
+
+    return command.freshness_main(args)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from etl.observability import command
+
+    return command.diff_main(args)
+
+
 # The local stack (services, Airflow, console) is supervised by the `stack` package, which
 # lives beside the pipeline; these commands only hand over to it.
 
@@ -194,6 +212,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--full-refresh", action="store_true")
     p.add_argument("--skip-checks", action="store_true", help="do not run the Soda checks")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("anomalies", help="flag unusual row counts, rejects and scores; list open ones",
+                       description="Judge each series (rows written per table, rejected rows per "
+                                   "reason, quality score per layer) against median ± k·MAD of its "
+                                   "previous runs, store and alert new flags once, then list the "
+                                   "open ones.")
+    p.add_argument("--run", default=None, metavar="RUN_ID",
+                   help="judge this run (default: the latest run of each series)")
+    p.add_argument("--no-detect", action="store_true", help="only list, judge nothing")
+    p.add_argument("--no-alert", action="store_true", help="store flags but send no alert")
+    p.add_argument("--all", action="store_true", help="list resolved anomalies too")
+    p.add_argument("--limit", type=int, default=50, help="list at most this many (default 50)")
+    p.add_argument("--strict", action="store_true", help="exit 1 when an anomaly is open")
+    p.set_defaults(func=cmd_anomalies)
+
+    p = sub.add_parser("freshness", help="age of each gold table against its limit",
+                       description="Age of each gold table (since its last successful build) "
+                                   "against GOLD_MAX_AGE_HOURS / GOLD_MAX_AGE_OVERRIDES; records "
+                                   "breaches and recoveries and alerts each once.")
+    p.add_argument("--no-alert", action="store_true", help="record breaches but send no alert")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a table is stale")
+    p.set_defaults(func=cmd_freshness)
+
+    p = sub.add_parser("diff", help="what changed between two pipeline runs",
+                       description="Gold KPIs, rows per table, checks whose outcome flipped and "
+                                   "files that arrived between two runs of ops.pipeline_runs "
+                                   "(with one run: since its previous successful run).")
+    p.add_argument("run_a", metavar="RUN_A")
+    p.add_argument("run_b", metavar="RUN_B", nargs="?", default=None)
+    p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("airflow", help="start, stop or show the local Airflow 3 components",
                        description="api-server, scheduler, dag-processor and triggerer as separate "

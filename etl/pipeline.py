@@ -1,10 +1,12 @@
 """`medallion run`: the whole pipeline once, in the same order as the Airflow chain.
 
 init -> ingest (register + load CSV + load JSON) -> bronze checks -> silver ->
-silver checks (the critical gate) -> gold -> gold checks. A critical silver
+silver checks (the critical gate) -> gold -> KPI snapshot -> gold checks. A critical silver
 failure keeps gold from being rebuilt: the previous gold stays, and the run
 fails with the names of the failing checks. Each step is recorded in
-ops.pipeline_runs through etl.runs, like a DAG run.
+ops.pipeline_runs through etl.runs, like a DAG run. After the run, failed or not,
+anomalies and gold freshness are checked and alerted (etl.observability.watch), best
+effort: that never changes the run's outcome.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def run(raw_dir: Path | None = None, *, full_refresh: bool = False, checks: bool
     """Run the whole pipeline once; raises QualityGateFailed when a critical silver check fails."""
     from etl import transform
     from etl.ingest import ingest
+    from etl.observability import changes
 
     settings = settings or get_settings()
     checks = settings.enable_data_quality_checks if checks is None else checks
@@ -80,15 +83,29 @@ def run(raw_dir: Path | None = None, *, full_refresh: bool = False, checks: bool
         if checks:
             step("check_silver", lambda: _checks("silver", rid, settings, gate=True))
         step("build_gold", lambda: transform.build_gold(run_id=rid, settings=settings), "gold")
+        # gold.kpi_summary is rebuilt by every run: keep this run's KPIs to compare runs.
+        step("snapshot_kpis", lambda: changes.snapshot_kpis(rid, settings=settings))
         if checks:
             step("check_gold", lambda: _checks("gold", rid, settings, gate=False))
     except Exception as exc:
         report.status, report.error = "failed", str(exc)
         runs.finish_run(rid, "failed", error=str(exc), settings=settings)
+        _watch(report, settings, echo)
         raise
     report.status = "success"
     runs.finish_run(rid, "success", settings=settings)
+    _watch(report, settings, echo)
     return report
+
+
+def _watch(report: RunReport, settings: Settings, echo: Callable[[str], None]) -> None:
+    """Anomalies and freshness after the run, failed or not (a failed gate is often the
+    anomaly); best effort: a failure here is logged and never changes the run's outcome."""
+    from etl.observability import watch
+
+    result = watch.watch_run(report.run_id, settings=settings, best_effort=True)
+    report.add("watch", result)
+    echo(f"\n== watch\n{result.format()}")
 
 
 def _checks(layer: str, run_id: str, settings: Settings, gate: bool):

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote_plus, urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +74,36 @@ class Settings(BaseSettings):
     smtp_from: str = "medallion@localhost"
     slack_webhook_url: SecretStr | None = None
 
+    # Anomaly flags (etl/observability/anomalies.py): a run's value is flagged when it falls
+    # outside median ± k·MAD of the same series' previous ANOMALY_WINDOW_RUNS runs, once at
+    # least ANOMALY_MIN_HISTORY_RUNS runs exist. The band's half-width is never narrower than
+    # ANOMALY_MIN_RELATIVE_DEVIATION × |median|, nor ANOMALY_MIN_ABSOLUTE_DEVIATION rows
+    # (for a quality score: ANOMALY_MIN_SCORE_DEVIATION points, no relative floor): a
+    # perfectly steady history has MAD = 0, and without a floor any change would be flagged.
+    anomaly_window_runs: int = Field(20, ge=3)
+    anomaly_mad_k: float = Field(5.0, gt=0)
+    anomaly_min_history_runs: int = Field(5, ge=2)
+    anomaly_min_relative_deviation: float = Field(0.10, ge=0)
+    anomaly_min_absolute_deviation: float = Field(5.0, ge=0)
+    anomaly_min_score_deviation: float = Field(2.0, ge=0)
+
+    # Freshness (etl/observability/freshness.py): the age a gold table may reach (now minus
+    # its last successful build) before it is a breach; GOLD_MAX_AGE_OVERRIDES sets it per
+    # table as `table=hours,...` (e.g. `kpi_summary=2,daily_viewing=30`; `gold.` optional).
+    gold_max_age_hours: float = Field(26.0, gt=0)
+    gold_max_age_overrides: str = ""
+
+    @field_validator("gold_max_age_overrides")
+    @classmethod
+    def _check_overrides(cls, value: str) -> str:
+        parse_max_age_overrides(value)
+        return value
+
+    def gold_max_age_for(self, table: str) -> float:
+        """The maximum age in hours of a gold table (`gold.x` or `x`)."""
+        overrides = parse_max_age_overrides(self.gold_max_age_overrides)
+        return overrides.get(_gold_name(table), self.gold_max_age_hours)
+
     @property
     def postgres_password_value(self) -> str:
         return self.postgres_password.get_secret_value()
@@ -122,6 +152,30 @@ class Settings(BaseSettings):
         if self.postgres_password_value:
             kwargs["password"] = self.postgres_password_value
         return kwargs
+
+
+def _gold_name(table: str) -> str:
+    table = table.strip().lower()
+    return table if "." in table else f"gold.{table}"
+
+
+def parse_max_age_overrides(value: str) -> dict[str, float]:
+    """`kpi_summary=2, gold.daily_viewing=30` -> {'gold.kpi_summary': 2.0, ...}; ValueError
+    naming GOLD_MAX_AGE_OVERRIDES when an item is not `table=hours` with hours > 0."""
+    overrides: dict[str, float] = {}
+    for item in (part.strip() for part in (value or "").split(",")):
+        if not item:
+            continue
+        table, sep, hours = item.partition("=")
+        try:
+            limit = float(hours) if sep and table.strip() else 0.0
+        except ValueError:
+            limit = 0.0
+        if not limit > 0:
+            raise ValueError(f"GOLD_MAX_AGE_OVERRIDES: {item!r} is not `table=hours` with hours "
+                             "> 0 (e.g. `kpi_summary=2,daily_viewing=30`)")
+        overrides[_gold_name(table)] = limit
+    return overrides
 
 
 @lru_cache(maxsize=1)

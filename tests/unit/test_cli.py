@@ -5,7 +5,7 @@ import pytest
 from etl.cli import build_parser, main
 
 SUBCOMMANDS = ["services", "init", "generate", "ingest", "transform", "check", "run",
-               "airflow", "console", "up", "down", "status"]
+               "anomalies", "freshness", "diff", "airflow", "console", "up", "down", "status"]
 
 
 @pytest.mark.parametrize("name", SUBCOMMANDS)
