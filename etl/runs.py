@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from etl import db
+from etl import LAYERS, db
 from etl.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 TRIGGERS = ("cli", "airflow")
 RUN_STATUSES = ("running", "success", "failed")
 TASK_STATES = ("running", "success", "failed", "up_for_retry", "skipped")
-LAYERS = ("bronze", "silver", "gold")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import streamlit as st
 from sqlalchemy import Engine, TextClause, text
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
-from etl import db
+from etl import LAYERS, db  # noqa: F401  (LAYERS re-exported for pages)
 from etl.errors import ServiceUnavailable
 from etl.settings import get_settings
 
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 TTL_OPS_SECONDS = 30
 TTL_GOLD_SECONDS = 120
-LAYERS = ("bronze", "silver", "gold")
 
 _PING = text("select 1")
 
