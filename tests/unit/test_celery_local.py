@@ -22,7 +22,7 @@ def settings(monkeypatch, tmp_path):
                 "MEDALLION_CELERY_WORKERS", "MEDALLION_WORKER_CONCURRENCY"):
         monkeypatch.delenv(var, raising=False)
     return Settings(_env_file=None, postgres_db="shop", airflow_api_url="http://127.0.0.1:18124",
-                    airflow_username="ops", airflow_password="s3cret")
+                    airflow_username="ops", airflow_password="change-me")
 
 
 def celery(settings, **updates):
