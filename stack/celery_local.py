@@ -76,9 +76,12 @@ def redacted(url: str) -> str:
 
 def executor_env(settings: Settings) -> dict[str, str]:
     """Airflow's executor configuration for every component (scheduler, api-server, workers)."""
+    # The console reads the executor's name from /api/v2/config (signed in; secrets masked).
+    shown = {"AIRFLOW__API__EXPOSE_CONFIG": "True"}
     if not is_celery(settings):
-        return {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor"}
+        return {**shown, "AIRFLOW__CORE__EXECUTOR": "LocalExecutor"}
     env = {
+        **shown,
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
         "AIRFLOW__CELERY__BROKER_URL": broker_url(settings),
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(settings.medallion_worker_concurrency),
