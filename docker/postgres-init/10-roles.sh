@@ -14,13 +14,13 @@ set -euo pipefail
 
 psql -v ON_ERROR_STOP=1 --no-psqlrc --username "${POSTGRES_USER:-postgres}" --dbname postgres \
   -v data_db="$MEDALLION_DB" -v data_user="$MEDALLION_DB_USER" \
-  -v data_password="$MEDALLION_DB_PASSWORD" \
+  -v data_pw="$MEDALLION_DB_PASSWORD" \
   -v airflow_db="${MEDALLION_DB}_airflow" -v airflow_user="$AIRFLOW_DB_USER" \
-  -v airflow_password="$AIRFLOW_DB_PASSWORD" <<'SQL'
-create role :"data_user" login password :'data_password'
-    nosuperuser nocreatedb nocreaterole noreplication;
-create role :"airflow_user" login password :'airflow_password'
-    nosuperuser nocreatedb nocreaterole noreplication;
+  -v airflow_pw="$AIRFLOW_DB_PASSWORD" <<'SQL'
+select format('create role %I login password %L nosuperuser nocreatedb nocreaterole noreplication',
+              role_name, pw)
+from (values (:'data_user', :'data_pw'), (:'airflow_user', :'airflow_pw')) as r (role_name, pw)
+\gexec
 create database :"data_db" owner :"data_user";
 create database :"airflow_db" owner :"airflow_user";
 revoke all on database :"data_db" from public;
