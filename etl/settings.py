@@ -19,6 +19,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXECUTOR_KINDS = ("local", "celery")
 
 
 def state_dir() -> Path:
@@ -103,6 +104,33 @@ class Settings(BaseSettings):
         """The maximum age in hours of a gold table (`gold.x` or `x`)."""
         overrides = parse_max_age_overrides(self.gold_max_age_overrides)
         return overrides.get(_gold_name(table), self.gold_max_age_hours)
+
+    # Executor of the local Airflow (`medallion airflow up`): `local` (LocalExecutor) or
+    # `celery` (CeleryExecutor with MEDALLION_CELERY_WORKERS `airflow celery worker`
+    # processes on CELERY_BROKER_URL). No broker means no Celery: never a silent fallback.
+    medallion_executor: str = "local"
+    medallion_celery_workers: int = 2
+    medallion_worker_concurrency: int = 2
+    celery_broker_url: SecretStr | None = None
+    # Default: Airflow's metadata database with the `db+` prefix (Celery's SQLAlchemy backend).
+    celery_result_backend: SecretStr | None = None
+
+    @field_validator("medallion_executor", mode="before")
+    @classmethod
+    def _executor_kind(cls, value: object) -> str:
+        """`local` or `celery`; Airflow's class names (LocalExecutor, CeleryExecutor) are accepted."""
+        kind = str(value or "local").strip().lower().removesuffix("executor")
+        if kind not in EXECUTOR_KINDS:
+            raise ValueError(f"MEDALLION_EXECUTOR must be one of {', '.join(EXECUTOR_KINDS)}, "
+                             f"not {value!r}")
+        return kind
+
+    @field_validator("medallion_celery_workers", "medallion_worker_concurrency")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
 
     @property
     def postgres_password_value(self) -> str:

@@ -30,6 +30,7 @@ import psycopg
 from psycopg import sql
 
 from etl.errors import ConfigError, ServiceUnavailable
+from stack import celery_local
 from stack.services import port_open, read_pid, spawn, stop_pid
 from etl.settings import PROJECT_ROOT, Settings, get_settings, state_dir
 
@@ -166,7 +167,6 @@ def airflow_env(settings: Settings | None = None, *, dags_folder: Path | None = 
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": settings.sqlalchemy_url(
             metadata_database(settings), driver="psycopg2"),
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
         "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(PARALLELISM),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -193,6 +193,7 @@ def airflow_env(settings: Settings | None = None, *, dags_folder: Path | None = 
         "AIRFLOW__LOGGING__DAG_PROCESSOR_CHILD_PROCESS_LOG_DIRECTORY":
             str(state_dir() / "logs" / "airflow" / "dag_processor"),
     })
+    env.update(celery_local.executor_env(settings))
     env.update(extra or {})
     return env
 
@@ -312,6 +313,100 @@ def unpause_chain(settings: Settings, dag_ids=DAG_IDS, timeout: float = 180) -> 
     return unpaused
 
 
+# ---------------------------------------------------------------- Celery workers (stack.celery_local)
+
+def _worker_pid_file(name: str) -> Path:
+    return airflow_home() / f"celery-{name}.pid"
+
+
+def _worker_log_file(name: str) -> Path:
+    return _log_file(f"celery-{name}")
+
+
+def _worker_pid_files() -> list[Path]:
+    """Pid files of every worker this state folder started, whatever the settings say now."""
+    return sorted(airflow_home().glob("celery-worker-*.pid"),
+                  key=lambda p: (len(p.name), p.name))
+
+
+def start_workers(settings: Settings, env: dict[str, str]) -> list[str]:
+    """Start the Celery workers that are not running; returns the names started."""
+    started = []
+    for name in celery_local.worker_names(settings):
+        if read_pid(_worker_pid_file(name)) is not None:
+            continue
+        argv = celery_local.worker_argv(_airflow_bin(), name, settings)
+        pid = spawn(argv, _worker_log_file(name), _worker_pid_file(name),
+                    env=celery_local.worker_env(env, name), cwd=airflow_home())
+        log.info("started airflow celery %s (pid %s, log %s)", name, pid, _worker_log_file(name))
+        started.append(name)
+    return started
+
+
+def wait_workers(settings: Settings, timeout: float = HEALTH_TIMEOUT_SECONDS) -> None:
+    """Wait until every worker answers a Celery ping; raise with the log to read otherwise."""
+    names = celery_local.worker_names(settings)
+    nodes = {celery_local.node_name(n): n for n in names}
+    deadline = time.monotonic() + timeout
+    answering: set[str] = set()
+    while time.monotonic() < deadline:
+        answering = celery_local.ping(settings, list(nodes))
+        if answering >= set(nodes):
+            return
+        dead = [n for n in names if read_pid(_worker_pid_file(n)) is None]
+        if dead:
+            raise ServiceUnavailable(f"Celery {', '.join(dead)} exited during start-up; "
+                                     f"see {_worker_log_file(dead[0])}")
+        time.sleep(2)
+    silent = [n for node, n in nodes.items() if node not in answering]
+    raise ServiceUnavailable(f"Celery {', '.join(silent)} did not answer a ping within "
+                             f"{timeout:.0f}s; see {_worker_log_file(silent[0])}")
+
+
+def stop_workers() -> list[str]:
+    """Stop every worker this state folder started (warm shutdown, then SIGKILL); their names."""
+    stopped = []
+    for pid_file in _worker_pid_files():
+        name = pid_file.name.removeprefix("celery-").removesuffix(".pid")
+        if stop_pid(pid_file, timeout=celery_local.STOP_TIMEOUT_SECONDS):
+            stopped.append(f"celery {name}")
+    return stopped
+
+
+def worker_statuses(settings: Settings) -> list[ComponentStatus]:
+    """One line per worker: configured ones, and any still running from an earlier `up`.
+
+    Up means the worker answers a Celery ping through the broker; only running
+    workers are pinged, and a broker that does not answer says so on each line.
+    """
+    names = list(celery_local.worker_names(settings))
+    for pid_file in _worker_pid_files():
+        name = pid_file.name.removeprefix("celery-").removesuffix(".pid")
+        if name not in names and read_pid(pid_file) is not None:
+            names.append(name)
+    pids = {name: read_pid(_worker_pid_file(name)) for name in names}
+    nodes = {name: celery_local.node_name(name) for name in names}
+    answering: set[str] = set()
+    broker_problem = ""
+    if any(pids.values()):
+        try:
+            celery_local.check_broker(settings)
+            answering = celery_local.ping(settings, [nodes[n] for n, pid in pids.items() if pid])
+        except (ConfigError, ServiceUnavailable) as exc:
+            broker_problem = str(exc)
+    result = []
+    for name in names:
+        ok = nodes[name] in answering
+        if ok:
+            detail = f"{nodes[name]}: ping ok"
+        elif pids[name] is None:
+            detail = f"not running; see {_worker_log_file(name)}"
+        else:
+            detail = f"{nodes[name]}: {broker_problem or 'no answer to a ping'}"
+        result.append(ComponentStatus(f"celery {name}", "up" if ok else "down", pids[name], detail))
+    return result
+
+
 # ---------------------------------------------------------------- commands
 
 def _argv(component: str, settings: Settings) -> list[str]:
@@ -328,6 +423,8 @@ def up(settings: Settings | None = None, *, env: dict[str, str] | None = None,
     airflow_home().mkdir(parents=True, exist_ok=True)
     write_users(settings)
     env = env or airflow_env(settings)
+    if celery_local.is_celery(settings):
+        celery_local.check_broker(settings)
     running = {c: read_pid(_pid_file(c)) for c in COMPONENTS}
     if running["api-server"] is None and port_open(settings_host(settings), settings.airflow_port):
         # Another process (another Airflow?) holds the port: its health would look like ours.
@@ -343,6 +440,8 @@ def up(settings: Settings | None = None, *, env: dict[str, str] | None = None,
                         env=env, cwd=airflow_home())
             log.info("started airflow %s (pid %s, log %s)", component, pid, _log_file(component))
     wait_healthy(settings)
+    if start_workers(settings, env) or celery_local.is_celery(settings):
+        wait_workers(settings)
     if wait_for_dags:
         unpause_chain(settings)
     return status(settings)
@@ -350,7 +449,7 @@ def up(settings: Settings | None = None, *, env: dict[str, str] | None = None,
 
 def down() -> list[str]:
     """SIGTERM every component this state folder started (by pid file); returns those stopped."""
-    stopped = []
+    stopped = stop_workers()
     for component in reversed(COMPONENTS):
         if stop_pid(_pid_file(component), timeout=30):
             stopped.append(component)
@@ -370,7 +469,18 @@ def status(settings: Settings | None = None) -> list[ComponentStatus]:
         up_ = (said == "healthy") if report else False
         detail = f"health: {said}" if report else f"API at {settings.airflow_api_url} does not answer"
         result.append(ComponentStatus(component, "up" if up_ else "down", pid, detail))
-    return result
+    return result + worker_statuses(settings)
+
+
+def with_executor(settings: Settings, *, executor: str | None = None, workers: int | None = None,
+                  concurrency: int | None = None) -> Settings:
+    """Settings with the command line's --executor / --workers / --concurrency (validated)."""
+    updates = {k: v for k, v in {"medallion_executor": executor, "medallion_celery_workers": workers,
+                                 "medallion_worker_concurrency": concurrency}.items()
+               if v is not None}
+    if not updates:
+        return settings
+    return Settings(**{**settings.model_dump(), **updates})
 
 
 def main(args: argparse.Namespace) -> int:
@@ -379,12 +489,18 @@ def main(args: argparse.Namespace) -> int:
         stopped = down()
         print("stopped: " + (", ".join(stopped) if stopped else "nothing (no Airflow component was running)"))
         return 0
-    settings = get_settings()
+    settings = with_executor(get_settings(), executor=getattr(args, "executor", None),
+                             workers=getattr(args, "workers", None),
+                             concurrency=getattr(args, "concurrency", None))
     statuses = up(settings) if args.action == "up" else status(settings)
-    width = max(len(c) for c in COMPONENTS)
+    width = max(len(s.name) for s in statuses)
     for s in statuses:
         print(f"{s.name.ljust(width)}  {s.state:<4}  pid {s.pid or '-':<8} {s.detail}")
     if args.action == "up":
         print(f"Airflow UI and API: {settings.airflow_api_url} (user {settings.airflow_username}); "
               f"logs in {state_dir() / 'logs'}")
+        if celery_local.is_celery(settings):
+            print(f"Executor: CeleryExecutor, {settings.medallion_celery_workers} worker(s) x "
+                  f"{settings.medallion_worker_concurrency} on "
+                  f"{celery_local.redacted(celery_local.broker_url(settings))}")
     return 0 if all(s.state == "up" for s in statuses) else 1

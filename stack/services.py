@@ -71,6 +71,12 @@ def free_port() -> int:
 
 
 def _pid_alive(pid: int) -> bool:
+    """True while pid runs; a child of ours that exited (a zombie) is reaped and counts as dead."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: kill(0) below decides
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -1,9 +1,10 @@
-"""Pipelines: every DAG, its runs, task instances and logs; trigger, pause, clear."""
+"""Pipelines: every DAG, its runs, task instances and logs; the executor, its workers and
+queue; trigger, pause, clear."""
 
 import pandas as pd
 import streamlit as st
 
-from console import actions, airflow_api, auth, charts, ui
+from console import actions, airflow_api, auth, charts, executor, ui
 from console.data import audit, runs
 
 st.title("🛠️ Pipelines")
@@ -42,6 +43,26 @@ def _dag_list() -> list[dict] | None:
     return health
 
 
+def _executor() -> None:
+    view = ui.load(executor.summary, client)
+    if view is None:
+        return
+    name = view.executor or "not exposed"
+    cols = st.columns(4)
+    cols[0].metric("Executor", name, help=None if view.executor else
+                   "Airflow's API hides its configuration ([api] expose_config = False).")
+    cols[1].metric("Workers seen", len(view.workers),
+                   help=f"Hosts that ran the last {executor.RECENT_TASKS} task tries.")
+    cols[2].metric("Queued tasks", view.queued, help="Waiting for a free worker slot.")
+    cols[3].metric("Running tasks", view.running)
+    if view.workers.empty:
+        ui.empty("No task has reported its worker yet.")
+        return
+    frame = view.workers.copy()
+    frame["last started"] = frame["last started"].map(ui.fmt_ago)
+    ui.table(frame)
+
+
 def _runs(dag_id: str) -> list[dict]:
     dag_runs = ui.load(client.dag_runs, dag_id, 25)
     if not dag_runs:
@@ -69,7 +90,8 @@ def _task_instances(dag_id: str, run_id: str) -> list[dict]:
     frame["try"] = frame["try_number"].astype(str) + " / " + (frame["max_tries"] + 1).astype(str)
     frame["duration"] = frame["duration_seconds"].map(ui.fmt_duration)
     frame["started"] = frame["start_date"].map(ui.fmt_time)
-    ui.table(frame[["task_id", "state", "try", "duration", "started", "operator"]])
+    frame["worker"] = frame["hostname"] if "hostname" in frame else None
+    ui.table(frame[["task_id", "state", "try", "duration", "started", "worker", "operator"]])
     return tasks
 
 
@@ -137,6 +159,8 @@ def _recorded_runs() -> None:
 
 
 dags = _dag_list()
+st.subheader("Executor and workers")
+_executor()
 if dags is None:
     _recorded_runs()
 elif dags:
