@@ -4,6 +4,7 @@ while the sign-in password is a default (offline: no process is started)."""
 from __future__ import annotations
 
 import argparse
+import secrets
 import tomllib
 
 import pytest
@@ -17,6 +18,9 @@ from stack import console_local, product
 @pytest.fixture
 def home(monkeypatch, tmp_path):
     monkeypatch.setenv("MEDALLION_HOME", str(tmp_path / "home"))
+
+
+STRONG = secrets.token_urlsafe(16)  # a throwaway, generated: never a real login
 
 
 def _settings(**kwargs) -> Settings:
@@ -42,7 +46,7 @@ def test_defaults_are_loopback(monkeypatch):
 
 
 @pytest.mark.parametrize("password, default", [("admin", True), ("change-me", True), ("", True),
-                                               ("c0rrect-h0rse", False)])
+                                               (STRONG, False)])
 def test_default_passwords(password, default):
     assert _settings(airflow_password=password).uses_default_password is default
 
@@ -80,7 +84,7 @@ def test_console_may_listen_publicly_with_a_real_password(home, monkeypatch):
     monkeypatch.setattr(console_local, "port_open", lambda *a: False)
     with pytest.raises(RuntimeError):
         console_local.start(_settings(console_address="0.0.0.0",
-                                      airflow_password=SecretStr("c0rrect-h0rse")), port=18599)
+                                      airflow_password=SecretStr(STRONG)), port=18599)
     assert "0.0.0.0" in started["argv"]
 
 
@@ -100,4 +104,4 @@ def test_medallion_up_warns_about_the_default_password(monkeypatch, capsys):
     finally:
         reset_settings()
     assert "AIRFLOW_PASSWORD" in capsys.readouterr().out
-    assert product.default_password_warning(_settings(airflow_password="c0rrect-h0rse")) is None
+    assert product.default_password_warning(_settings(airflow_password=STRONG)) is None

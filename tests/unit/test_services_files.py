@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import stat
 import subprocess
 
@@ -48,9 +49,10 @@ def test_services_env_is_0600_from_its_creation(home, usual_umask, monkeypatch):
 
     monkeypatch.setattr(os, "open", spy)
     monkeypatch.delenv("POSTGRES_PASSWORD", raising=False)
-    services._write_services_env({"POSTGRES_PASSWORD": "pw-123"})
+    generated = secrets.token_urlsafe(12)
+    services._write_services_env({"POSTGRES_PASSWORD": generated})
     path = home / "services.env"
-    assert "POSTGRES_PASSWORD=pw-123" in path.read_text()
+    assert f"POSTGRES_PASSWORD={generated}" in path.read_text()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert created and all(mode == 0o600 for _, mode in created), created
     monkeypatch.delenv("POSTGRES_PASSWORD", raising=False)
