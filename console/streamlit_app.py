@@ -7,10 +7,18 @@ working directory): `medallion console up`, or
 
 from __future__ import annotations
 
-import streamlit as st
+import sys
+from pathlib import Path
 
-from console import auth, ui
-from etl.logging import configure
+# `streamlit run` puts this file's folder first on sys.path, where console/airflow_client.py
+# would then hide the `airflow_client` package it wraps: import the console as a package only.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE]
+
+import streamlit as st  # noqa: E402
+
+from console import auth, ui  # noqa: E402
+from etl.logging import configure  # noqa: E402
 
 configure()
 st.set_page_config(page_title="Medallion console", page_icon="🥇", layout="wide")
