@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from console.airflow_client import AirflowClient
+from console.airflow_rest import AirflowClient
 
 RECENT_TASKS = 200
 

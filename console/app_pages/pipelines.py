@@ -21,10 +21,10 @@ def _remember(result: actions.ActionResult) -> None:
 def _show_result(result: actions.ActionResult) -> None:
     show = st.success if result.ok else (st.warning if result.outcome == "rejected" else st.error)
     show(("✅ " if result.ok else "⚠️ ") + result.message)
-    if result.audit_id is not None:
-        st.caption(f"Recorded in the audit log as #{result.audit_id}.")
-    else:
+    if result.audit_error:
         st.error(f"🗄️ The action was not written to the audit log: {result.audit_error}")
+    else:
+        st.caption(f"Recorded in the audit log as #{result.audit_id}.")
 
 
 def _dag_list() -> list[dict] | None:
@@ -96,6 +96,10 @@ def _task_instances(dag_id: str, run_id: str) -> list[dict]:
 
 
 def _log(dag_id: str, run_id: str, tasks: list[dict]) -> None:
+    if not auth.can_see_details():
+        st.info("🔐 Sign in (sidebar) to read task logs: they can hold personal data and "
+                "database addresses.")
+        return
     task_ids = [t["task_id"] for t in tasks]
     left, right = st.columns([3, 1])
     task_id = left.selectbox("Task", task_ids, key="log_task")
@@ -185,6 +189,6 @@ if audit_log is not None:
     if audit_log.empty:
         ui.empty("No console action yet.")
     else:
-        audit_log["outcome"] = audit_log["outcome"].map({
-            "success": "✅ success", "failure": "❌ failure", "rejected": "⚠️ rejected"})
+        audit_log["outcome"] = audit_log["outcome"].map({"success": "✅ success", "failure": "❌ failure",
+                                                 "rejected": "⚠️ rejected", "pending": "⏳ pending"})
         ui.table(audit_log[["acted_at", "actor", "action", "target", "outcome", "detail"]])

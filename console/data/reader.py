@@ -111,19 +111,6 @@ def read_gold(query: Query, **params) -> pd.DataFrame:
     return _read_gold(_db_key(), query.name, query, params)
 
 
-def write(query: Query, **params):
-    """Run one statement in its own transaction; returns its single scalar (not cached)."""
-    try:
-        with _engine(_db_key()).begin() as conn:
-            value = _execute(conn, query, params).scalar_one()
-    except (OperationalError, InterfaceError, ProgrammingError) as exc:
-        if not _handled(exc):
-            raise
-        raise _unavailable(exc) from exc
-    _read_ops.clear()
-    return value
-
-
 def clear_caches() -> None:
     """Forget every cached result (the Refresh button, and after an action)."""
     _read_ops.clear()
