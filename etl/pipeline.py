@@ -79,7 +79,8 @@ def run(raw_dir: Path | None = None, *, full_refresh: bool = False, checks: bool
                                                              settings=settings), "silver")
         if checks:
             step("check_silver", lambda: _checks("silver", rid, settings, gate=True))
-        step("build_gold", lambda: transform.build_gold(run_id=rid, settings=settings), "gold")
+        step("build_gold", lambda: transform.build_gold(full_refresh=full_refresh, run_id=rid,
+                                                         settings=settings), "gold")
         if checks:
             step("check_gold", lambda: _checks("gold", rid, settings, gate=False))
     except Exception as exc:

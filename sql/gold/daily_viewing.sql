@@ -1,14 +1,36 @@
 -- gold.daily_viewing: one row per (session_date, device) having sessions.
+--
+-- One definition (the view daily_viewing_rows) over a scope of dates: all of them for a full
+-- refresh; for an incremental run (etl/sql_runner.py, `-- mode:` sections) the dates
+-- gold.fact_viewing queued (old and new date of a changed fact). Only dates whose rows
+-- differ are replaced.
 -- depends_on: gold.fact_viewing
-truncate gold.daily_viewing;
+-- mode: full
+delete from ops.model_queue where model = 'gold.daily_viewing';
 
-insert into gold.daily_viewing (
-    session_date, device, sessions, unique_users, total_watch_hours, avg_completion_pct
+create temporary view daily_viewing_views as
+select session_date, device, user_id, watch_seconds, completion_pct from gold.fact_viewing;
+
+-- mode: incremental
+-- counts: read
+create temporary table daily_viewing_keys on commit drop as
+with taken as (
+    delete from ops.model_queue where model = 'gold.daily_viewing' returning key
 )
+select key::date as session_date from taken;
+
+analyze daily_viewing_keys;
+
+create temporary view daily_viewing_views as
+select session_date, device, user_id, watch_seconds, completion_pct from gold.fact_viewing
+where session_date in (select session_date from daily_viewing_keys);
+
+-- mode: all
+create temporary view daily_viewing_rows as
 with
 
 views as (
-    select session_date, device, user_id, watch_seconds, completion_pct from gold.fact_viewing
+    select * from daily_viewing_views
 ),
 
 final as (
@@ -24,3 +46,19 @@ final as (
 )
 
 select * from final;
+
+-- mode: full
+truncate gold.daily_viewing;
+
+insert into gold.daily_viewing (
+    session_date, device, sessions, unique_users, total_watch_hours, avg_completion_pct
+)
+select * from daily_viewing_rows;
+
+-- mode: incremental
+create temporary table daily_viewing_new on commit drop as
+select * from daily_viewing_rows;
+
+-- counts: changed
+select ops.merge_keyed('gold.daily_viewing', 'daily_viewing_new', 'daily_viewing_keys',
+                       'session_date', 'daily_viewing_changed');

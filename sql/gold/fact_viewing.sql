@@ -1,16 +1,46 @@
 -- gold.fact_viewing: one row per silver session, with the user's and the content's attributes.
+--
+-- One definition (the view fact_viewing_rows) over a scope of sessions: every session for a
+-- full refresh; for an incremental run (etl/sql_runner.py, `-- mode:` sections) the sessions
+-- silver.viewing_sessions queued, and the sessions of the users and contents that
+-- silver.users and silver.content queued. Only rows that differ are replaced, and the old
+-- and new groups of every changed row (user, content, date) are queued for the aggregates.
 -- depends_on: silver.viewing_sessions, silver.users, silver.content, silver.content_genres
-truncate gold.fact_viewing;
+-- mode: full
+delete from ops.model_queue where model = 'gold.fact_viewing';
 
-insert into gold.fact_viewing (
-    session_id, user_id, content_id, started_at, session_date, device, watch_seconds,
-    completion_pct, is_completed, country, subscription_tier, content_title, content_type,
-    primary_genre
+create temporary view fact_viewing_scope as
+select * from silver.viewing_sessions;
+
+-- mode: incremental
+create temporary table fact_viewing_queue on commit drop as
+with taken as (
+    delete from ops.model_queue where model = 'gold.fact_viewing' returning kind, key
 )
+select kind, key from taken;
+
+-- counts: read
+create temporary table fact_viewing_keys on commit drop as
+select key as session_id from fact_viewing_queue where kind = 'session'
+union
+select s.session_id from silver.viewing_sessions as s
+where s.user_id in (select key from fact_viewing_queue where kind = 'user')
+union
+select s.session_id from silver.viewing_sessions as s
+where s.content_id in (select key from fact_viewing_queue where kind = 'content');
+
+analyze fact_viewing_keys;
+
+create temporary view fact_viewing_scope as
+select * from silver.viewing_sessions
+where session_id in (select session_id from fact_viewing_keys);
+
+-- mode: all
+create temporary view fact_viewing_rows as
 with
 
 sessions as (
-    select * from silver.viewing_sessions
+    select * from fact_viewing_scope
 ),
 
 users as (
@@ -48,3 +78,44 @@ final as (
 )
 
 select * from final;
+
+-- mode: full
+truncate gold.fact_viewing;
+
+insert into gold.fact_viewing (
+    session_id, user_id, content_id, started_at, session_date, device, watch_seconds,
+    completion_pct, is_completed, country, subscription_tier, content_title, content_type,
+    primary_genre
+)
+select * from fact_viewing_rows;
+
+-- mode: incremental
+create temporary table fact_viewing_new on commit drop as
+select * from fact_viewing_rows;
+
+create temporary table fact_viewing_old on commit drop as
+select * from gold.fact_viewing where session_id in (select session_id from fact_viewing_keys);
+
+-- counts: changed
+select ops.merge_keyed('gold.fact_viewing', 'fact_viewing_new', 'fact_viewing_keys',
+                       'session_id', 'fact_viewing_changed');
+
+-- The old and the new groups of each changed fact, for the aggregates built on facts.
+insert into ops.model_queue (model, kind, key)
+with
+touched as (
+    select * from fact_viewing_old
+    where session_id in (select session_id from fact_viewing_changed)
+    union all
+    select * from fact_viewing_new
+    where session_id in (select session_id from fact_viewing_changed)
+)
+select distinct consumer, kind, key
+from touched
+cross join lateral (values
+    ('gold.user_engagement', 'user', user_id),
+    ('gold.genre_performance', 'user', user_id),
+    ('gold.content_performance', 'content', content_id),
+    ('gold.daily_viewing', 'date', session_date::text)
+) as q (consumer, kind, key)
+on conflict do nothing;

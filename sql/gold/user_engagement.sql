@@ -1,19 +1,51 @@
--- gold.user_engagement: one row per silver user, with a segment by total watch hours.
+-- gold.user_engagement: one row per silver user, with a segment by total watch hours, and
+-- the exact sums (watch_seconds, completion_sum, completion_count, completed_count) that
+-- gold.country_insights and gold.kpi_summary add up.
+--
+-- One definition (the view user_engagement_rows) over a scope of users: all of them for a
+-- full refresh; for an incremental run (etl/sql_runner.py, `-- mode:` sections) the users
+-- queued by silver.users (new, or a new country or tier) and by gold.fact_viewing (old and
+-- new user of a changed fact). Only rows that differ are replaced.
 -- depends_on: silver.users, gold.fact_viewing
-truncate gold.user_engagement;
+-- mode: full
+delete from ops.model_queue where model = 'gold.user_engagement';
 
-insert into gold.user_engagement (
-    user_id, country, subscription_tier, sessions, total_watch_hours, active_days,
-    first_session_at, last_session_at, avg_session_minutes, segment
+create temporary view user_engagement_users as
+select user_id, country, subscription_tier from silver.users;
+
+create temporary view user_engagement_views as
+select user_id, session_date, started_at, watch_seconds, completion_pct, is_completed
+from gold.fact_viewing;
+
+-- mode: incremental
+-- counts: read
+create temporary table user_engagement_keys on commit drop as
+with taken as (
+    delete from ops.model_queue where model = 'gold.user_engagement' returning key
 )
+select key as user_id from taken;
+
+analyze user_engagement_keys;
+
+create temporary view user_engagement_users as
+select user_id, country, subscription_tier from silver.users
+where user_id in (select user_id from user_engagement_keys);
+
+create temporary view user_engagement_views as
+select user_id, session_date, started_at, watch_seconds, completion_pct, is_completed
+from gold.fact_viewing
+where user_id in (select user_id from user_engagement_keys);
+
+-- mode: all
+create temporary view user_engagement_rows as
 with
 
 users as (
-    select user_id, country, subscription_tier from silver.users
+    select * from user_engagement_users
 ),
 
 views as (
-    select user_id, session_date, started_at, watch_seconds from gold.fact_viewing
+    select * from user_engagement_views
 ),
 
 per_user as (
@@ -24,7 +56,10 @@ per_user as (
         count(distinct session_date) as active_days,
         min(started_at) as first_session_at,
         max(started_at) as last_session_at,
-        avg(watch_seconds) / 60.0 as avg_session_minutes
+        avg(watch_seconds) / 60.0 as avg_session_minutes,
+        sum(completion_pct::numeric) as completion_sum,
+        count(completion_pct) as completion_count,
+        count(*) filter (where is_completed) as completed_count
     from views
     group by user_id
 ),
@@ -39,7 +74,11 @@ measured as (
         coalesce(p.active_days, 0) as active_days,
         p.first_session_at,
         p.last_session_at,
-        p.avg_session_minutes
+        p.avg_session_minutes,
+        coalesce(p.watch_seconds, 0) as watch_seconds,
+        p.completion_sum,
+        coalesce(p.completion_count, 0) as completion_count,
+        coalesce(p.completed_count, 0) as completed_count
     from users as u
     left join per_user as p on p.user_id = u.user_id
 ),
@@ -60,8 +99,30 @@ final as (
             when total_watch_hours < 1 then 'light'
             when total_watch_hours < 10 then 'regular'
             else 'heavy'
-        end as segment
+        end as segment,
+        watch_seconds::bigint as watch_seconds,
+        completion_sum,
+        completion_count,
+        completed_count
     from measured
 )
 
 select * from final;
+
+-- mode: full
+truncate gold.user_engagement;
+
+insert into gold.user_engagement (
+    user_id, country, subscription_tier, sessions, total_watch_hours, active_days,
+    first_session_at, last_session_at, avg_session_minutes, segment,
+    watch_seconds, completion_sum, completion_count, completed_count
+)
+select * from user_engagement_rows;
+
+-- mode: incremental
+create temporary table user_engagement_new on commit drop as
+select * from user_engagement_rows;
+
+-- counts: changed
+select ops.merge_keyed('gold.user_engagement', 'user_engagement_new', 'user_engagement_keys',
+                       'user_id', 'user_engagement_changed');

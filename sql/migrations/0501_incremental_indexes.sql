@@ -1,0 +1,41 @@
+-- Incremental transforms (issue 13): find the bronze versions of a key, the rejected
+-- sessions that wait for a user or a content, and a user's facts, by index.
+-- The bronze expression indexes are the price of re-reading only the keys that changed:
+-- each COPY into bronze maintains them (see bench/ingest.py for the load cost).
+create index if not exists users_key_idx on bronze.users (silver.trim_ascii(user_id));
+create index if not exists viewing_sessions_key_idx
+    on bronze.viewing_sessions (silver.trim_ascii(session_id));
+create index if not exists content_key_idx on bronze.content (silver.content_key(doc));
+
+create index if not exists viewing_sessions_rejected_session_idx
+    on silver.viewing_sessions_rejected (session_id);
+create index if not exists viewing_sessions_rejected_orphan_user_idx
+    on silver.viewing_sessions_rejected (silver.trim_ascii(raw_record ->> 'user_id'))
+    where reason = 'orphan_user';
+create index if not exists viewing_sessions_rejected_orphan_content_idx
+    on silver.viewing_sessions_rejected (silver.trim_ascii(raw_record ->> 'content_id'))
+    where reason = 'orphan_content';
+
+create index if not exists fact_viewing_user_idx on gold.fact_viewing (user_id);
+
+-- Exact sums behind the means and rates, so that the totals of country_insights,
+-- kpi_summary and genre_performance are sums of these rows and not a rescan of the facts.
+alter table gold.user_engagement
+    add column if not exists watch_seconds    bigint not null default 0,
+    add column if not exists completion_sum   numeric,
+    add column if not exists completion_count bigint not null default 0,
+    add column if not exists completed_count  bigint not null default 0;
+alter table gold.content_performance
+    add column if not exists watch_seconds    bigint not null default 0,
+    add column if not exists completion_sum   numeric,
+    add column if not exists completion_count bigint not null default 0,
+    add column if not exists completed_count  bigint not null default 0;
+
+-- Which users watched something of a genre: unique_viewers of gold.genre_performance is a
+-- count of these rows (built by sql/gold/genre_performance.sql).
+create table if not exists gold.genre_viewers (
+    genre   text collate "C" not null,
+    user_id text collate "C" not null,
+    primary key (genre, user_id)
+);
+create index if not exists genre_viewers_user_idx on gold.genre_viewers (user_id);
