@@ -1,12 +1,13 @@
--- gold.content_performance: one row per silver content, viewed or not, with the exact sums
--- (watch_seconds, completion_sum, completion_count, completed_count) that
--- gold.genre_performance adds up. Means are summed in numeric, so they do not depend on the
+-- gold.content_performance: one row per silver content, viewed or not; and
+-- gold.content_performance_totals, its exact sums (watch_seconds, completion_sum,
+-- completion_count, completed_count) that gold.genre_performance adds up. Means are summed in numeric, so they do not depend on the
 -- order rows arrive in (bit-identical reruns).
 --
 -- One definition (the view content_performance_rows) over a scope of contents: all of them
 -- for a full refresh; for an incremental run (etl/sql_runner.py, `-- mode:` sections) the
 -- contents queued by silver.content and by gold.fact_viewing (old and new content of a
 -- changed fact). Only rows that differ are replaced.
+-- builds: gold.content_performance_totals
 -- depends_on: silver.content, gold.fact_viewing
 -- mode: full
 delete from ops.model_queue where model = 'gold.content_performance';
@@ -85,21 +86,37 @@ final as (
 
 select * from final;
 
+-- mode: all
+create temporary table content_performance_computed on commit drop as
+select * from content_performance_rows;
+
+create temporary table content_performance_new on commit drop as
+select content_id, title, content_type, views, unique_viewers, total_watch_hours,
+       avg_completion_pct, completion_rate_pct
+from content_performance_computed;
+
+create temporary table content_performance_totals_new on commit drop as
+select content_id, watch_seconds, completion_sum, completion_count, completed_count
+from content_performance_computed;
+
 -- mode: full
-truncate gold.content_performance;
+truncate gold.content_performance, gold.content_performance_totals;
 
 insert into gold.content_performance (
     content_id, title, content_type, views, unique_viewers, total_watch_hours,
-    avg_completion_pct, completion_rate_pct,
-    watch_seconds, completion_sum, completion_count, completed_count
+    avg_completion_pct, completion_rate_pct
 )
-select * from content_performance_rows;
+select * from content_performance_new;
+
+insert into gold.content_performance_totals (
+    content_id, watch_seconds, completion_sum, completion_count, completed_count
+)
+select * from content_performance_totals_new;
 
 -- mode: incremental
-create temporary table content_performance_new on commit drop as
-select * from content_performance_rows;
-
 -- counts: changed
 select ops.merge_keyed('gold.content_performance', 'content_performance_new',
-                       'content_performance_keys', 'content_id',
-                       'content_performance_changed');
+                       'content_performance_keys', 'content_id', 'content_performance_changed');
+
+select ops.merge_keyed('gold.content_performance_totals', 'content_performance_totals_new',
+                       'content_performance_keys', 'content_id', 'content_performance_totals_changed');

@@ -1,13 +1,15 @@
 -- gold.country_insights: one row per user country; users without a country form 'unknown'.
--- Small: always recomputed whole from gold.user_engagement (one row per user, with its
--- exact sums); only rows that differ are written, so a run with nothing new changes nothing.
+-- Small: always recomputed whole from gold.user_engagement and its exact sums
+-- (gold.user_engagement_totals, one row per user); only rows that differ are written, so a
+-- run with nothing new changes nothing.
 -- depends_on: gold.user_engagement
 create temporary table country_insights_new on commit drop as
 with
 
 users as (
-    select coalesce(country, 'unknown') as country, sessions, watch_seconds
-    from gold.user_engagement
+    select coalesce(u.country, 'unknown') as country, u.sessions, t.watch_seconds
+    from gold.user_engagement as u
+    join gold.user_engagement_totals as t on t.user_id = u.user_id
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- gold.genre_performance: one row per genre of silver.content_genres; a session counts for
--- every genre of its content. Measures are the sums of gold.content_performance over the
--- genre's contents; unique_viewers counts gold.genre_viewers, the (genre, user) pairs with
+-- every genre of its content. Measures are the sums of gold.content_performance and
+-- gold.content_performance_totals over the genre's contents; unique_viewers counts gold.genre_viewers, the (genre, user) pairs with
 -- at least one session.
 --
 -- genre_viewers has one definition (the view genre_viewers_rows) over a scope of users: all
@@ -78,8 +78,9 @@ genres as (
 ),
 
 per_content as (
-    select content_id, views, watch_seconds, completion_sum, completion_count
-    from gold.content_performance
+    select p.content_id, p.views, t.watch_seconds, t.completion_sum, t.completion_count
+    from gold.content_performance as p
+    join gold.content_performance_totals as t on t.content_id = p.content_id
 ),
 
 genre_viewers as (

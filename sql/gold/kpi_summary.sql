@@ -1,13 +1,16 @@
 -- gold.kpi_summary: one row. as_of is the latest started_at; active_users_30d counts users
 -- with a session started strictly after as_of minus 720 hours, which is a user whose
--- last_session_at is after it. Always recomputed from gold.user_engagement (one row per
--- user, with its exact sums); the row is rewritten only when it differs.
+-- last_session_at is after it. Always recomputed from gold.user_engagement and its exact
+-- sums (gold.user_engagement_totals, one row per user); rewritten only when it differs.
 -- depends_on: gold.user_engagement
 create temporary table kpi_summary_new on commit drop as
 with
 
 users as (
-    select * from gold.user_engagement
+    select u.sessions, u.last_session_at, t.watch_seconds, t.completion_sum,
+           t.completion_count, t.completed_count
+    from gold.user_engagement as u
+    join gold.user_engagement_totals as t on t.user_id = u.user_id
 ),
 
 totals as (

@@ -1,11 +1,12 @@
--- gold.user_engagement: one row per silver user, with a segment by total watch hours, and
--- the exact sums (watch_seconds, completion_sum, completion_count, completed_count) that
--- gold.country_insights and gold.kpi_summary add up.
+-- gold.user_engagement: one row per silver user, with a segment by total watch hours; and
+-- gold.user_engagement_totals, its exact sums (watch_seconds, completion_sum,
+-- completion_count, completed_count) that gold.country_insights and gold.kpi_summary add up.
 --
 -- One definition (the view user_engagement_rows) over a scope of users: all of them for a
 -- full refresh; for an incremental run (etl/sql_runner.py, `-- mode:` sections) the users
 -- queued by silver.users (new, or a new country or tier) and by gold.fact_viewing (old and
 -- new user of a changed fact). Only rows that differ are replaced.
+-- builds: gold.user_engagement_totals
 -- depends_on: silver.users, gold.fact_viewing
 -- mode: full
 delete from ops.model_queue where model = 'gold.user_engagement';
@@ -109,20 +110,37 @@ final as (
 
 select * from final;
 
+-- mode: all
+create temporary table user_engagement_computed on commit drop as
+select * from user_engagement_rows;
+
+create temporary table user_engagement_new on commit drop as
+select user_id, country, subscription_tier, sessions, total_watch_hours, active_days,
+       first_session_at, last_session_at, avg_session_minutes, segment
+from user_engagement_computed;
+
+create temporary table user_engagement_totals_new on commit drop as
+select user_id, watch_seconds, completion_sum, completion_count, completed_count
+from user_engagement_computed;
+
 -- mode: full
-truncate gold.user_engagement;
+truncate gold.user_engagement, gold.user_engagement_totals;
 
 insert into gold.user_engagement (
     user_id, country, subscription_tier, sessions, total_watch_hours, active_days,
-    first_session_at, last_session_at, avg_session_minutes, segment,
-    watch_seconds, completion_sum, completion_count, completed_count
+    first_session_at, last_session_at, avg_session_minutes, segment
 )
-select * from user_engagement_rows;
+select * from user_engagement_new;
+
+insert into gold.user_engagement_totals (
+    user_id, watch_seconds, completion_sum, completion_count, completed_count
+)
+select * from user_engagement_totals_new;
 
 -- mode: incremental
-create temporary table user_engagement_new on commit drop as
-select * from user_engagement_rows;
-
 -- counts: changed
-select ops.merge_keyed('gold.user_engagement', 'user_engagement_new', 'user_engagement_keys',
-                       'user_id', 'user_engagement_changed');
+select ops.merge_keyed('gold.user_engagement', 'user_engagement_new',
+                       'user_engagement_keys', 'user_id', 'user_engagement_changed');
+
+select ops.merge_keyed('gold.user_engagement_totals', 'user_engagement_totals_new',
+                       'user_engagement_keys', 'user_id', 'user_engagement_totals_changed');

@@ -20,16 +20,22 @@ create index if not exists fact_viewing_user_idx on gold.fact_viewing (user_id);
 
 -- Exact sums behind the means and rates, so that the totals of country_insights,
 -- kpi_summary and genre_performance are sums of these rows and not a rescan of the facts.
-alter table gold.user_engagement
-    add column if not exists watch_seconds    bigint not null default 0,
-    add column if not exists completion_sum   numeric,
-    add column if not exists completion_count bigint not null default 0,
-    add column if not exists completed_count  bigint not null default 0;
-alter table gold.content_performance
-    add column if not exists watch_seconds    bigint not null default 0,
-    add column if not exists completion_sum   numeric,
-    add column if not exists completion_count bigint not null default 0,
-    add column if not exists completed_count  bigint not null default 0;
+-- Companion tables (built by sql/gold/user_engagement.sql and content_performance.sql), so
+-- that the contract's tables keep exactly their columns.
+create table if not exists gold.user_engagement_totals (
+    user_id          text collate "C" primary key,
+    watch_seconds    bigint not null,
+    completion_sum   numeric,
+    completion_count bigint not null,
+    completed_count  bigint not null
+);
+create table if not exists gold.content_performance_totals (
+    content_id       text collate "C" primary key,
+    watch_seconds    bigint not null,
+    completion_sum   numeric,
+    completion_count bigint not null,
+    completed_count  bigint not null
+);
 
 -- Which users watched something of a genre: unique_viewers of gold.genre_performance is a
 -- count of these rows (built by sql/gold/genre_performance.sql).
