@@ -348,13 +348,14 @@ def _detach_indexes(conn: psycopg.Connection, model: Model) -> list[str]:
 
 
 def _statement_counts(model: Model, statement: str, cur: psycopg.Cursor,
-                      rows: int | None) -> tuple[int, int]:
-    """(rows read, rows changed) that one statement contributes to the model's run."""
-    read = changed = 0
+                      rows: int | None) -> tuple[int | None, int]:
+    """(rows read, rows changed) that one statement contributes to the model's run; rows
+    read is None for a statement not marked `-- counts: read`."""
+    read, changed = None, 0
     marker = _COUNTS.search(statement)
     kind = marker.group(1).lower() if marker else None
-    if kind == "read" and rows is not None:
-        read = rows
+    if kind == "read":
+        read = rows or 0
     if kind == "changed" and cur.description is not None:
         value = cur.fetchone()
         changed = int(value[0]) if value and value[0] is not None else 0
@@ -389,7 +390,8 @@ def run_model(model: Model, *, run_id: str, full_refresh: bool = False,
         model_run_id = _record_start(conn, model, run_id, full_refresh, mode)
         statements = model.statements_for(mode)
         main_rows: int | None = None
-        rows_read = rows_changed = 0
+        rows_read: int | None = None
+        rows_changed = 0
         try:
             with conn.transaction():
                 conn.execute("select set_config('medallion.run_id', %s, true)", (run_id,))
@@ -420,7 +422,8 @@ def run_model(model: Model, *, run_id: str, full_refresh: bool = False,
                     if target and target.group(1).lower() == model.name and rows is not None:
                         main_rows = (main_rows or 0) + rows
                     read, changed = _statement_counts(model, statement, cur, rows)
-                    rows_read += read
+                    if read is not None:
+                        rows_read = (rows_read or 0) + read
                     rows_changed += changed
                 _record_state(conn, model, run_id, mode, descendants)
             result.status = "success"

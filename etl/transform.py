@@ -123,8 +123,9 @@ class TransformReport:
         lines.append("models")
         for m in self.models:
             rows = "" if m.rows is None else f"{m.rows:,} rows"
-            counts = ("" if m.rows_read is None else
-                      f"  ({m.mode}: {m.rows_read:,} read, {m.rows_changed:,} changed)")
+            read = "-" if m.rows_read is None else f"{m.rows_read:,}"
+            counts = ("" if m.mode is None else
+                      f"  ({m.mode}: {read} read, {m.rows_changed or 0:,} changed)")
             lines.append(f"  {m.name:<28} {m.status:<8} {m.seconds:>8.2f} s  {rows}{counts}")
             if m.error:
                 lines.append(f"    {m.error}")

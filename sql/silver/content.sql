@@ -33,6 +33,11 @@ create temporary view content_scope as
 select b.*, b.ingestion_id in (select ingestion_id from content_ingestions) as is_new
 from bronze.content as b
 where silver.content_key(b.doc) in (select content_id from content_keys)
+  -- versions of ingestions processed before or now: one that commits while this runs is
+  -- left whole for the next run
+  and (b.ingestion_id in (select ingestion_id from content_ingestions)
+       or b.ingestion_id in (select p.ingestion_id from ops.processed_ingestions as p
+                             where p.entity = 'content'))
 union all
 select b.*, true as is_new
 from bronze.content as b

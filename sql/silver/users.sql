@@ -32,6 +32,11 @@ create temporary view users_scope as
 select b.*, b.ingestion_id in (select ingestion_id from users_ingestions) as is_new
 from bronze.users as b
 where silver.trim_ascii(b.user_id) in (select user_id from users_keys)
+  -- versions of ingestions processed before or now: one that commits while this runs is
+  -- left whole for the next run
+  and (b.ingestion_id in (select ingestion_id from users_ingestions)
+       or b.ingestion_id in (select p.ingestion_id from ops.processed_ingestions as p
+                             where p.entity = 'users'))
 union all
 select b.*, true as is_new
 from bronze.users as b

@@ -57,6 +57,11 @@ create temporary view viewing_sessions_scope as
 select b.*, b.ingestion_id in (select ingestion_id from viewing_sessions_ingestions) as is_new
 from bronze.viewing_sessions as b
 where silver.trim_ascii(b.session_id) in (select session_id from viewing_sessions_keys)
+  -- versions of ingestions processed before or now: one that commits while this runs is
+  -- left whole for the next run
+  and (b.ingestion_id in (select ingestion_id from viewing_sessions_ingestions)
+       or b.ingestion_id in (select p.ingestion_id from ops.processed_ingestions as p
+                             where p.entity = 'viewing_sessions'))
 union all
 select b.*, true as is_new
 from bronze.viewing_sessions as b
