@@ -29,7 +29,8 @@ where b.ingestion_id in (select ingestion_id from content_ingestions)
 
 analyze content_keys;
 
-create temporary view content_scope as
+-- Materialised (read twice below, and small): the bronze versions of those keys.
+create temporary table content_scope on commit drop as
 select b.*, b.ingestion_id in (select ingestion_id from content_ingestions) as is_new
 from bronze.content as b
 where silver.content_key(b.doc) in (select content_id from content_keys)
@@ -43,6 +44,8 @@ select b.*, true as is_new
 from bronze.content as b
 where b.ingestion_id in (select ingestion_id from content_ingestions)
   and silver.content_key(b.doc) is null;
+
+analyze content_scope;
 
 -- mode: all
 -- counts: read

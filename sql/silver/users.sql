@@ -28,7 +28,8 @@ where b.ingestion_id in (select ingestion_id from users_ingestions)
 
 analyze users_keys;
 
-create temporary view users_scope as
+-- Materialised (read twice below, and small): the bronze versions of those keys.
+create temporary table users_scope on commit drop as
 select b.*, b.ingestion_id in (select ingestion_id from users_ingestions) as is_new
 from bronze.users as b
 where silver.trim_ascii(b.user_id) in (select user_id from users_keys)
@@ -42,6 +43,8 @@ select b.*, true as is_new
 from bronze.users as b
 where b.ingestion_id in (select ingestion_id from users_ingestions)
   and coalesce(silver.trim_ascii(b.user_id), '') = '';
+
+analyze users_scope;
 
 -- mode: all
 -- counts: read

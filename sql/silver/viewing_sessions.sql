@@ -53,7 +53,8 @@ where s.content_id in (select key from viewing_sessions_queue where kind = 'cont
 
 analyze viewing_sessions_keys;
 
-create temporary view viewing_sessions_scope as
+-- Materialised (read twice below, and small): the bronze versions of those keys.
+create temporary table viewing_sessions_scope on commit drop as
 select b.*, b.ingestion_id in (select ingestion_id from viewing_sessions_ingestions) as is_new
 from bronze.viewing_sessions as b
 where silver.trim_ascii(b.session_id) in (select session_id from viewing_sessions_keys)
@@ -67,6 +68,8 @@ select b.*, true as is_new
 from bronze.viewing_sessions as b
 where b.ingestion_id in (select ingestion_id from viewing_sessions_ingestions)
   and coalesce(silver.trim_ascii(b.session_id), '') = '';
+
+analyze viewing_sessions_scope;
 
 -- mode: all
 -- counts: read
