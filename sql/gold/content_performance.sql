@@ -53,16 +53,31 @@ views as (
     select * from content_performance_views
 ),
 
-per_content as (
+-- Per viewer first, then per content: two hash aggregates instead of a sort for
+-- count(distinct user_id). Every sum is exact (bigint, numeric).
+per_viewer as (
     select
         content_id,
+        user_id,
         count(*) as views,
-        count(distinct user_id) as unique_viewers,
         sum(watch_seconds) as watch_seconds,
         sum(completion_pct::numeric) as completion_sum,
         count(*) filter (where is_completed) as completed,
         count(completion_pct) as with_completion
     from views
+    group by content_id, user_id
+),
+
+per_content as (
+    select
+        content_id,
+        sum(views)::bigint as views,
+        count(*) as unique_viewers,
+        sum(watch_seconds) as watch_seconds,
+        sum(completion_sum) as completion_sum,
+        sum(completed)::bigint as completed,
+        sum(with_completion)::bigint as with_completion
+    from per_viewer
     group by content_id
 ),
 

@@ -33,15 +33,31 @@ views as (
     select * from daily_viewing_views
 ),
 
+-- Per user first, then per (date, device): two hash aggregates instead of a sort for
+-- count(distinct user_id). Every sum is exact (bigint, numeric).
+per_user as (
+    select
+        session_date,
+        device,
+        user_id,
+        count(*) as sessions,
+        sum(watch_seconds) as watch_seconds,
+        sum(completion_pct::numeric) as completion_sum,
+        count(completion_pct) as completion_count
+    from views
+    group by session_date, device, user_id
+),
+
 final as (
     select
         session_date,
         device,
-        count(*) as sessions,
-        count(distinct user_id) as unique_users,
+        sum(sessions)::bigint as sessions,
+        count(*) as unique_users,
         (sum(watch_seconds) / 3600.0)::double precision as total_watch_hours,
-        avg(completion_pct::numeric)::double precision as avg_completion_pct
-    from views
+        (sum(completion_sum) / nullif(sum(completion_count), 0))::double precision
+            as avg_completion_pct
+    from per_user
     group by session_date, device
 )
 

@@ -49,19 +49,36 @@ views as (
     select * from user_engagement_views
 ),
 
-per_user as (
+-- Per day first, then per user: two hash aggregates instead of a sort for
+-- count(distinct session_date). Every sum is exact (bigint, numeric).
+per_day as (
     select
         user_id,
+        session_date,
         count(*) as sessions,
         sum(watch_seconds) as watch_seconds,
-        count(distinct session_date) as active_days,
         min(started_at) as first_session_at,
         max(started_at) as last_session_at,
-        avg(watch_seconds) / 60.0 as avg_session_minutes,
         sum(completion_pct::numeric) as completion_sum,
         count(completion_pct) as completion_count,
         count(*) filter (where is_completed) as completed_count
     from views
+    group by user_id, session_date
+),
+
+per_user as (
+    select
+        user_id,
+        sum(sessions)::bigint as sessions,
+        sum(watch_seconds) as watch_seconds,
+        count(*) as active_days,
+        min(first_session_at) as first_session_at,
+        max(last_session_at) as last_session_at,
+        sum(watch_seconds) / sum(sessions) / 60.0 as avg_session_minutes,
+        sum(completion_sum) as completion_sum,
+        sum(completion_count)::bigint as completion_count,
+        sum(completed_count)::bigint as completed_count
+    from per_day
     group by user_id
 ),
 

@@ -21,11 +21,15 @@ from bronze.content as b
 where b.ingestion_id in (select ingestion_id from content_ingestions);
 
 -- mode: incremental
-create temporary table content_keys on commit drop as
-select distinct silver.content_key(b.doc) as content_id
+-- One pass over bronze for the rows of the new ingestions (the BRIN index on ingestion_id
+-- does not narrow it down once its ranges are unsummarised), with their trimmed key.
+create temporary table content_new_rows on commit drop as
+select b.*, silver.content_key(b.doc) as new_key
 from bronze.content as b
-where b.ingestion_id in (select ingestion_id from content_ingestions)
-  and silver.content_key(b.doc) is not null;
+where b.ingestion_id in (select ingestion_id from content_ingestions);
+
+create temporary table content_keys on commit drop as
+select distinct new_key as content_id from content_new_rows where new_key is not null;
 
 analyze content_keys;
 
@@ -40,10 +44,9 @@ where silver.content_key(b.doc) in (select content_id from content_keys)
        or b.ingestion_id in (select p.ingestion_id from ops.processed_ingestions as p
                              where p.entity = 'content'))
 union all
-select b.*, true as is_new
-from bronze.content as b
-where b.ingestion_id in (select ingestion_id from content_ingestions)
-  and silver.content_key(b.doc) is null;
+select doc, ingestion_id, source_file, source_row, ingestion_timestamp, true as is_new
+from content_new_rows
+where new_key is null;
 
 analyze content_scope;
 

@@ -20,11 +20,15 @@ from bronze.users as b
 where b.ingestion_id in (select ingestion_id from users_ingestions);
 
 -- mode: incremental
-create temporary table users_keys on commit drop as
-select distinct silver.trim_ascii(b.user_id) as user_id
+-- One pass over bronze for the rows of the new ingestions (the BRIN index on ingestion_id
+-- does not narrow it down once its ranges are unsummarised), with their trimmed key.
+create temporary table users_new_rows on commit drop as
+select b.*, silver.trim_ascii(b.user_id) as new_key
 from bronze.users as b
-where b.ingestion_id in (select ingestion_id from users_ingestions)
-  and silver.trim_ascii(b.user_id) <> '';
+where b.ingestion_id in (select ingestion_id from users_ingestions);
+
+create temporary table users_keys on commit drop as
+select distinct new_key as user_id from users_new_rows where new_key <> '';
 
 analyze users_keys;
 
@@ -39,10 +43,10 @@ where silver.trim_ascii(b.user_id) in (select user_id from users_keys)
        or b.ingestion_id in (select p.ingestion_id from ops.processed_ingestions as p
                              where p.entity = 'users'))
 union all
-select b.*, true as is_new
-from bronze.users as b
-where b.ingestion_id in (select ingestion_id from users_ingestions)
-  and coalesce(silver.trim_ascii(b.user_id), '') = '';
+select user_id, email, full_name, country, signup_date, subscription_tier, birth_year,
+       updated_at, extra, ingestion_id, source_file, source_row, ingestion_timestamp, true as is_new
+from users_new_rows
+where coalesce(new_key, '') = '';
 
 analyze users_scope;
 

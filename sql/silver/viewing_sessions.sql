@@ -29,11 +29,15 @@ with taken as (
 )
 select kind, key from taken;
 
-create temporary table viewing_sessions_keys on commit drop as
-select silver.trim_ascii(b.session_id) as session_id
+-- One pass over bronze for the rows of the new ingestions (the BRIN index on ingestion_id
+-- does not narrow it down once its ranges are unsummarised), with their trimmed key.
+create temporary table viewing_sessions_new_rows on commit drop as
+select b.*, silver.trim_ascii(b.session_id) as new_key
 from bronze.viewing_sessions as b
-where b.ingestion_id in (select ingestion_id from viewing_sessions_ingestions)
-  and silver.trim_ascii(b.session_id) <> ''
+where b.ingestion_id in (select ingestion_id from viewing_sessions_ingestions);
+
+create temporary table viewing_sessions_keys on commit drop as
+select new_key as session_id from viewing_sessions_new_rows where new_key <> ''
 union
 select r.session_id
 from silver.viewing_sessions_rejected as r
@@ -64,10 +68,10 @@ where silver.trim_ascii(b.session_id) in (select session_id from viewing_session
        or b.ingestion_id in (select p.ingestion_id from ops.processed_ingestions as p
                              where p.entity = 'viewing_sessions'))
 union all
-select b.*, true as is_new
-from bronze.viewing_sessions as b
-where b.ingestion_id in (select ingestion_id from viewing_sessions_ingestions)
-  and coalesce(silver.trim_ascii(b.session_id), '') = '';
+select session_id, user_id, content_id, started_at, ended_at, watch_seconds,
+       device, extra, ingestion_id, source_file, source_row, ingestion_timestamp, true as is_new
+from viewing_sessions_new_rows
+where coalesce(new_key, '') = '';
 
 analyze viewing_sessions_scope;
 
