@@ -40,7 +40,7 @@ log = logging.getLogger("bench.incremental")
 TABLES = ([f"silver.{t}" for t in transform.SILVER_TABLES]
           + [f"gold.{t}" for t in transform.GOLD_TABLES]
           + ["gold.genre_viewers", "gold.user_engagement_totals",
-             "gold.content_performance_totals"])
+             "gold.content_performance_totals", "gold.daily_viewing_totals"])
 
 
 def _admin():

@@ -3,8 +3,9 @@
 -- One definition (the view fact_viewing_rows) over a scope of sessions: every session for a
 -- full refresh; for an incremental run (etl/sql_runner.py, `-- mode:` sections) the sessions
 -- silver.viewing_sessions queued, and the sessions of the users and contents that
--- silver.users and silver.content queued. Only rows that differ are replaced, and the old
--- and new groups of every changed row (user, content, date) are queued for the aggregates.
+-- silver.users and silver.content queued. Only rows that differ are replaced; the old and
+-- new users of every changed row are queued for the per-user aggregates, and the changed
+-- rows themselves, signed, left in ops.fact_viewing_delta for the additive ones.
 -- depends_on: silver.viewing_sessions, silver.users, silver.content, silver.content_genres
 -- mode: full
 delete from ops.model_queue where model = 'gold.fact_viewing';
@@ -114,8 +115,25 @@ select distinct consumer, kind, key
 from touched
 cross join lateral (values
     ('gold.user_engagement', 'user', user_id),
-    ('gold.genre_performance', 'user', user_id),
-    ('gold.content_performance', 'content', content_id),
-    ('gold.daily_viewing', 'date', session_date::text)
+    ('gold.genre_performance', 'user', user_id)
 ) as q (consumer, kind, key)
 on conflict do nothing;
+
+-- Each changed fact leaves with its old values (-1) and arrives with its new ones (+1),
+-- for the aggregates that add facts up.
+insert into ops.fact_viewing_delta (
+    consumer, sign, session_id, user_id, content_id, session_date, device, watch_seconds,
+    completion_pct, is_completed
+)
+with
+signed as (
+    select -1 as sign, * from fact_viewing_old
+    where session_id in (select session_id from fact_viewing_changed)
+    union all
+    select 1, * from fact_viewing_new
+    where session_id in (select session_id from fact_viewing_changed)
+)
+select c.consumer, s.sign, s.session_id, s.user_id, s.content_id, s.session_date, s.device,
+       s.watch_seconds, s.completion_pct, s.is_completed
+from signed as s
+cross join (values ('gold.content_performance'), ('gold.daily_viewing')) as c (consumer);

@@ -1,6 +1,6 @@
 -- gold.genre_performance: one row per genre of silver.content_genres; a session counts for
--- every genre of its content. Measures are the sums of gold.content_performance and
--- gold.content_performance_totals over the genre's contents; unique_viewers counts gold.genre_viewers, the (genre, user) pairs with
+-- every genre of its content. Measures are the sums of gold.content_performance_totals over
+-- the genre's contents; unique_viewers counts gold.genre_viewers, the (genre, user) pairs with
 -- at least one session.
 --
 -- genre_viewers has one definition (the view genre_viewers_rows) over a scope of users: all
@@ -8,7 +8,7 @@
 -- sections) the users gold.fact_viewing queued (old and new user of a changed fact) and the
 -- viewers of the contents silver.content queued (their genres changed). genre_performance
 -- itself is small and always recomputed from those two; only rows that differ are replaced.
--- depends_on: silver.content_genres, gold.fact_viewing, gold.content_performance
+-- depends_on: silver.content_genres, gold.fact_viewing, gold.content_performance_totals
 -- builds: gold.genre_viewers
 -- mode: full
 delete from ops.model_queue where model = 'gold.genre_performance';
@@ -78,9 +78,8 @@ genres as (
 ),
 
 per_content as (
-    select p.content_id, p.views, t.watch_seconds, t.completion_sum, t.completion_count
-    from gold.content_performance as p
-    join gold.content_performance_totals as t on t.content_id = p.content_id
+    select content_id, views, watch_seconds, completion_sum, completion_count
+    from gold.content_performance_totals
 ),
 
 genre_viewers as (

@@ -20,17 +20,10 @@ create index if not exists fact_viewing_user_idx on gold.fact_viewing (user_id);
 
 -- Exact sums behind the means and rates, so that the totals of country_insights,
 -- kpi_summary and genre_performance are sums of these rows and not a rescan of the facts.
--- Companion tables (built by sql/gold/user_engagement.sql and content_performance.sql), so
--- that the contract's tables keep exactly their columns.
+-- A companion table (built by sql/gold/user_engagement.sql), so that the contract's table
+-- keeps exactly its columns (gold.content_performance_totals: 0502).
 create table if not exists gold.user_engagement_totals (
     user_id          text collate "C" primary key,
-    watch_seconds    bigint not null,
-    completion_sum   numeric,
-    completion_count bigint not null,
-    completed_count  bigint not null
-);
-create table if not exists gold.content_performance_totals (
-    content_id       text collate "C" primary key,
     watch_seconds    bigint not null,
     completion_sum   numeric,
     completion_count bigint not null,

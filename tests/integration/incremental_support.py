@@ -16,7 +16,7 @@ from etl.transform import GOLD_TABLES, SILVER_TABLES, transform
 # The contract's tables, and the companions the incremental gold keeps beside them.
 TABLES = ([f"silver.{t}" for t in SILVER_TABLES] + [f"gold.{t}" for t in GOLD_TABLES]
           + ["gold.genre_viewers", "gold.user_engagement_totals",
-             "gold.content_performance_totals"])
+             "gold.content_performance_totals", "gold.daily_viewing_totals"])
 
 
 def accounting(settings: Settings) -> dict[str, tuple]:
