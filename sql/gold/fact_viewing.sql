@@ -101,22 +101,33 @@ select * from gold.fact_viewing where session_id in (select session_id from fact
 select ops.merge_keyed('gold.fact_viewing', 'fact_viewing_new', 'fact_viewing_keys',
                        'session_id', 'fact_viewing_changed');
 
--- The old and the new groups of each changed fact, for the aggregates built on facts.
+-- The old and the new user of each fact that arrived, left, or changed what a per-user
+-- aggregate reads: its start and watch time for user_engagement, its content for
+-- genre_performance (a new completion or title alone touches neither).
 insert into ops.model_queue (model, kind, key)
 with
-touched as (
-    select * from fact_viewing_old
-    where session_id in (select session_id from fact_viewing_changed)
-    union all
-    select * from fact_viewing_new
-    where session_id in (select session_id from fact_viewing_changed)
+pairs as (
+    select o.user_id as old_user, n.user_id as new_user,
+           o.session_id is null or n.session_id is null
+             or (o.user_id, o.started_at, o.watch_seconds)
+                is distinct from (n.user_id, n.started_at, n.watch_seconds) as for_engagement,
+           o.session_id is null or n.session_id is null
+             or (o.user_id, o.content_id) is distinct from (n.user_id, n.content_id) as for_genres
+    from (select * from fact_viewing_old
+          where session_id in (select session_id from fact_viewing_changed)) as o
+    full join (select * from fact_viewing_new
+               where session_id in (select session_id from fact_viewing_changed)) as n
+        on n.session_id = o.session_id
 )
-select distinct consumer, kind, key
-from touched
+select distinct q.consumer, 'user', q.user_id
+from pairs as p
 cross join lateral (values
-    ('gold.user_engagement', 'user', user_id),
-    ('gold.genre_performance', 'user', user_id)
-) as q (consumer, kind, key)
+    ('gold.user_engagement', p.old_user, p.for_engagement),
+    ('gold.user_engagement', p.new_user, p.for_engagement),
+    ('gold.genre_performance', p.old_user, p.for_genres),
+    ('gold.genre_performance', p.new_user, p.for_genres)
+) as q (consumer, user_id, wanted)
+where q.wanted and q.user_id is not null
 on conflict do nothing;
 
 -- Each changed fact leaves with its old values (-1) and arrives with its new ones (+1),

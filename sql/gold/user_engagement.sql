@@ -1,11 +1,13 @@
 -- gold.user_engagement: one row per silver user, with a segment by total watch hours; and
--- gold.user_engagement_totals, its exact sums (watch_seconds, completion_sum,
--- completion_count, completed_count) that gold.country_insights and gold.kpi_summary add up.
+-- gold.user_engagement_totals, its exact watch_seconds, which gold.country_insights and
+-- gold.kpi_summary add up. Reads no completion: a fact whose completion alone changed
+-- (a content's new duration) does not touch its user.
 --
 -- One definition (the view user_engagement_rows) over a scope of users: all of them for a
 -- full refresh; for an incremental run (etl/sql_runner.py, `-- mode:` sections) the users
 -- queued by silver.users (new, or a new country or tier) and by gold.fact_viewing (old and
--- new user of a changed fact). Only rows that differ are replaced.
+-- new user of a fact whose user, start or watch time changed). Only rows that differ are
+-- replaced.
 -- builds: gold.user_engagement_totals
 -- depends_on: silver.users, gold.fact_viewing
 -- mode: full
@@ -15,7 +17,7 @@ create temporary view user_engagement_users as
 select user_id, country, subscription_tier from silver.users;
 
 create temporary view user_engagement_views as
-select user_id, session_date, started_at, watch_seconds, completion_pct, is_completed
+select user_id, session_date, started_at, watch_seconds
 from gold.fact_viewing;
 
 -- mode: incremental
@@ -33,7 +35,7 @@ select user_id, country, subscription_tier from silver.users
 where user_id in (select user_id from user_engagement_keys);
 
 create temporary view user_engagement_views as
-select user_id, session_date, started_at, watch_seconds, completion_pct, is_completed
+select user_id, session_date, started_at, watch_seconds
 from gold.fact_viewing
 where user_id in (select user_id from user_engagement_keys);
 
@@ -58,10 +60,7 @@ per_day as (
         count(*) as sessions,
         sum(watch_seconds) as watch_seconds,
         min(started_at) as first_session_at,
-        max(started_at) as last_session_at,
-        sum(completion_pct::numeric) as completion_sum,
-        count(completion_pct) as completion_count,
-        count(*) filter (where is_completed) as completed_count
+        max(started_at) as last_session_at
     from views
     group by user_id, session_date
 ),
@@ -74,10 +73,7 @@ per_user as (
         count(*) as active_days,
         min(first_session_at) as first_session_at,
         max(last_session_at) as last_session_at,
-        sum(watch_seconds) / sum(sessions) / 60.0 as avg_session_minutes,
-        sum(completion_sum) as completion_sum,
-        sum(completion_count)::bigint as completion_count,
-        sum(completed_count)::bigint as completed_count
+        sum(watch_seconds) / sum(sessions) / 60.0 as avg_session_minutes
     from per_day
     group by user_id
 ),
@@ -93,10 +89,7 @@ measured as (
         p.first_session_at,
         p.last_session_at,
         p.avg_session_minutes,
-        coalesce(p.watch_seconds, 0) as watch_seconds,
-        p.completion_sum,
-        coalesce(p.completion_count, 0) as completion_count,
-        coalesce(p.completed_count, 0) as completed_count
+        coalesce(p.watch_seconds, 0) as watch_seconds
     from users as u
     left join per_user as p on p.user_id = u.user_id
 ),
@@ -118,10 +111,7 @@ final as (
             when total_watch_hours < 10 then 'regular'
             else 'heavy'
         end as segment,
-        watch_seconds::bigint as watch_seconds,
-        completion_sum,
-        completion_count,
-        completed_count
+        watch_seconds::bigint as watch_seconds
     from measured
 )
 
@@ -137,7 +127,7 @@ select user_id, country, subscription_tier, sessions, total_watch_hours, active_
 from user_engagement_computed;
 
 create temporary table user_engagement_totals_new on commit drop as
-select user_id, watch_seconds, completion_sum, completion_count, completed_count
+select user_id, watch_seconds
 from user_engagement_computed;
 
 -- mode: full
@@ -150,7 +140,7 @@ insert into gold.user_engagement (
 select * from user_engagement_new;
 
 insert into gold.user_engagement_totals (
-    user_id, watch_seconds, completion_sum, completion_count, completed_count
+    user_id, watch_seconds
 )
 select * from user_engagement_totals_new;
 

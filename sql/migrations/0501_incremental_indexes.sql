@@ -18,16 +18,13 @@ create index if not exists viewing_sessions_rejected_orphan_content_idx
 
 create index if not exists fact_viewing_user_idx on gold.fact_viewing (user_id);
 
--- Exact sums behind the means and rates, so that the totals of country_insights,
--- kpi_summary and genre_performance are sums of these rows and not a rescan of the facts.
+-- The exact watch seconds behind total_watch_hours, so that the totals of country_insights
+-- and kpi_summary are sums of these rows and not a rescan of the facts.
 -- A companion table (built by sql/gold/user_engagement.sql), so that the contract's table
 -- keeps exactly its columns (gold.content_performance_totals: 0502).
 create table if not exists gold.user_engagement_totals (
-    user_id          text collate "C" primary key,
-    watch_seconds    bigint not null,
-    completion_sum   numeric,
-    completion_count bigint not null,
-    completed_count  bigint not null
+    user_id       text collate "C" primary key,
+    watch_seconds bigint not null
 );
 
 -- Which users watched something of a genre: unique_viewers of gold.genre_performance is a
