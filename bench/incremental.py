@@ -6,7 +6,8 @@ later, re-sent sessions in a file sorting after the originals and in one sorting
 1% of the users with a newer country and tier, 1% of the contents with a newer duration,
 genres and title) and run the default (incremental) transform; then run it again with
 nothing new. Finally a full refresh of the same bronze in a clone of the database must
-give the same tables (row checksums, table by table). Prints the ratios.
+give the same tables (row checksums, table by table). Then a second increment of 1%
+sessions without user or content updates, for comparison. Prints the ratios.
 
     PYTHONPATH=. .venv/bin/python bench/incremental.py --sessions 1000000 --sessions 5000000
 
@@ -91,17 +92,18 @@ def _ingestion(conn, entity: str, source_file: str) -> int:
         "returning ingestion_id", (source_file, uuid.uuid4().hex, entity)).fetchone()[0]
 
 
-def land_increment(share: float) -> dict[str, int]:
+def land_increment(share: float, updates: bool = True, tag: str = "") -> dict[str, int]:
     """Write an increment straight into bronze (as loaded files), like a daily drop: new
-    sessions, re-sent sessions (after and before the originals), user and content updates."""
+    sessions, re-sent sessions (after and before the originals), and with `updates`, user
+    and content updates."""
     counts = {}
     with db.connect() as conn:
         n = conn.execute("select count(*) from bronze.viewing_sessions").fetchone()[0]
-        parts = [("sessions/viewing_sessions_zz_new.csv", int(n * share * 0.7),
-                  "'new_' || session_id", "1 day"),
-                 ("sessions/viewing_sessions_zz_resent.csv", int(n * share * 0.2),
+        parts = [(f"sessions/viewing_sessions_zz_new{tag}.csv", int(n * share * 0.7),
+                  f"'new{tag}_' || session_id", "1 day"),
+                 (f"sessions/viewing_sessions_zz_resent{tag}.csv", int(n * share * 0.2),
                   "session_id", "0 days"),
-                 ("0_backfill/viewing_sessions_old.csv", int(n * share * 0.1),
+                 (f"0_backfill/viewing_sessions_old{tag}.csv", int(n * share * 0.1),
                   "session_id", "0 days")]
         for source_file, k, key, shift in parts:
             iid = _ingestion(conn, "viewing_sessions", source_file)
@@ -119,6 +121,9 @@ def land_increment(share: float) -> dict[str, int]:
                       where ingestion_id < %s and source_row %% 97 = %s limit %s) as b""",
                          (iid, source_file, iid, len(source_file) % 97, k))
             counts[source_file] = k
+        if not updates:
+            conn.commit()
+            return counts
         users = conn.execute("select count(*) from silver.users").fetchone()[0]
         iid = _ingestion(conn, "users", "users_zz_updates.csv")
         cur = conn.execute("""
@@ -175,6 +180,8 @@ def bench_size(sessions: int, users: int, contents: int, keep: bool) -> dict:
         result["increment"] = land_increment(0.01)
         result["incremental"] = timed_transform(full_refresh=False)
         result["nothing_new"] = timed_transform(full_refresh=False)
+        result["sessions_increment"] = land_increment(0.01, updates=False, tag="2")
+        result["sessions_only"] = timed_transform(full_refresh=False)
         incremental = checksums()
         with _admin() as conn:
             conn.execute(sql.SQL("create database {} template {}").format(
@@ -213,9 +220,15 @@ def _print(result: dict) -> None:
     _models(result["incremental"])
     print(f"nothing new: {nothing:.2f} s")
     _models(result["nothing_new"])
+    sessions_only = result["sessions_only"].seconds
+    print("second increment, sessions only: "
+          + ", ".join(f"{f} {k:,}" for f, k in result["sessions_increment"].items()))
+    print(f"incremental run: {sessions_only:.2f} s")
+    _models(result["sessions_only"])
     print(f"full refresh of the same bronze (clone): {full_after:.1f} s")
     print(f"ratio increment / full refresh: {inc / full:.3f} (goal <= 0.15)")
     print(f"ratio nothing new / full refresh: {nothing / full:.3f} (goal <= 0.05)")
+    print(f"ratio sessions-only increment / full refresh: {sessions_only / full:.3f}")
     same = not result["differing"]
     print(f"incremental equals full refresh: {'yes' if same else 'NO: ' + ', '.join(result['differing'])}")
 
