@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+import psycopg.sql
 
 from etl import db
 from etl.errors import ConfigError, RetryableError, TerminalError
@@ -122,7 +123,7 @@ class ModelResult:
     name: str
     layer: str
     status: str                    # success | failed | skipped
-    rows: int | None = None
+    rows: int | None = None        # rows of the model's own table after the run
     seconds: float = 0.0
     error: str | None = None
     retryable: bool = False
@@ -433,9 +434,15 @@ def run_model(model: Model, *, run_id: str, full_refresh: bool = False,
                     if read is not None:
                         rows_read = (rows_read or 0) + read
                     rows_changed += changed
+                if mode == "incremental":
+                    # `rows` keeps its meaning (the console reads it as the table's size):
+                    # the rows the model's table holds after the run, not those it inserted.
+                    schema_name, table_name = model.name.split(".", 1)
+                    main_rows = conn.execute(psycopg.sql.SQL("select count(*) from {}").format(
+                        psycopg.sql.Identifier(schema_name, table_name))).fetchone()[0]
                 _record_state(conn, model, run_id, mode, descendants)
             result.status = "success"
-            result.rows = main_rows if main_rows is not None else rows_changed
+            result.rows = main_rows
             result.rows_read, result.rows_changed = rows_read, rows_changed
         except psycopg.Error as exc:
             result.status = "failed"

@@ -209,5 +209,8 @@ def test_model_runs_record_mode_rows_read_and_changed(example):
     assert sessions["rows_read"] == 1 and sessions["rows_changed"] == 1
     assert runs["gold.fact_viewing"]["rows_changed"] == 1
     assert runs["silver.users"]["rows_read"] == 0 and runs["silver.users"]["rows_changed"] == 0
+    # `rows` is still the size of the model's table (the console reads it so)
+    for model in ("silver.viewing_sessions", "gold.fact_viewing", "gold.kpi_summary"):
+        assert runs[model]["rows"] == fetch(example, f"select count(*) as n from {model}")[0]["n"]
     first = model_runs(example, "first")
     assert first["silver.viewing_sessions"]["rows_read"] == 8
