@@ -14,12 +14,14 @@ from dags.common.defaults import DAG_KWARGS, TAGS
     tags=[*TAGS, "silver", "gold"],
     params={
         "full_refresh": Param(False, type="boolean", title="Full refresh",
-                              description="Rebuild silver from all of bronze instead of "
-                                          "only what is new."),
+                              description="Rebuild silver and gold from all of bronze "
+                                          "instead of only what is new."),
     },
     doc_md="""
 ### Silver and gold transformer
 On both bronze assets (`bronze.csv_tables` and `bronze.content`):
+Incremental by default (only the bronze ingestions not yet processed, and what they
+touch); the `full_refresh` param rebuilds silver and gold from all of bronze.
 1. `build_silver`: the `sql/silver` models (dedup, typing, validation, rejects);
 2. `check_silver`: the silver checks; a failed **critical** check stops here
    (no retries) and gold is not built;
@@ -45,10 +47,11 @@ def dag_4_data_transformer_silver():
         return run_step(run_checks, "silver", gate=True, quality=True)
 
     @task
-    def build_gold() -> dict:
+    def build_gold(params=None) -> dict:
         from etl.transform import build_gold
         from dags.common.runtime import run_step
-        return run_step(build_gold, layer="gold")
+        return run_step(build_gold, layer="gold",
+                        full_refresh=bool((params or {}).get("full_refresh")))
 
     @task(outlets=[GOLD_TABLES])
     def check_gold() -> dict:

@@ -82,7 +82,8 @@ def run(raw_dir: Path | None = None, *, full_refresh: bool = False, checks: bool
                                                              settings=settings), "silver")
         if checks:
             step("check_silver", lambda: _checks("silver", rid, settings, gate=True))
-        step("build_gold", lambda: transform.build_gold(run_id=rid, settings=settings), "gold")
+        step("build_gold", lambda: transform.build_gold(full_refresh=full_refresh, run_id=rid,
+                                                         settings=settings), "gold")
         # gold.kpi_summary is rebuilt by every run: keep this run's KPIs to compare runs.
         step("snapshot_kpis", lambda: changes.snapshot_kpis(rid, settings=settings))
         if checks:

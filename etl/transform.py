@@ -1,23 +1,24 @@
 """Silver and gold: run the SQL models of `sql/silver` and `sql/gold` (the original
 `dag_4_data_transformer_silver`, `bronze_to_silver.sql`, `silver_to_gold.sql`).
 
-Every run rebuilds each model's tables from all of bronze (silver) or all of silver (gold)
-inside one transaction per model, so silver and gold always equal a full rebuild and a
-second run gives identical tables. The default (incremental) run is currently the same
-full rebuild; `full_refresh` is recorded in `ops.model_runs` for the history.
+Each model runs in one transaction. The default run is incremental: silver re-reads only
+the keys of bronze ingestions it has not processed yet (and the keys that depend on them),
+gold recomputes only the groups those changes touch; the result equals a full rebuild
+(data-contract.md, section 3). `full_refresh` rebuilds every model from all of bronze;
+a model also runs as a full refresh on its first run, after a change to its SQL file, and
+after a model it reads was fully rebuilt (etl/sql_runner.py). `ops.model_runs` records per
+model the `mode`, `rows_read` and `rows_changed`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from psycopg import sql
 
-from etl import db, sql_runner
+from etl import db, runs, sql_runner
 from etl.errors import MedallionError, TerminalError
 from etl.settings import Settings, get_settings
 
@@ -49,6 +50,9 @@ class ModelRun:
     seconds: float
     status: str
     error: str | None = None
+    mode: str | None = None
+    rows_read: int | None = None
+    rows_changed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ class TransformReport:
 
     def format(self) -> str:
         """The report the CLI prints: rows per layer, rejections, the identity, model times."""
-        mode = "full refresh" if self.full_refresh else "incremental (full rebuild)"
+        mode = "full refresh" if self.full_refresh else "incremental"
         lines = [f"transform {self.run_id} ({mode}): {', '.join(self.layers)} "
                  f"in {self.seconds:.2f} s"]
         lines.append("")
@@ -118,19 +122,23 @@ class TransformReport:
         lines.append("models")
         for m in self.models:
             rows = "" if m.rows is None else f"{m.rows:,} rows"
-            lines.append(f"  {m.name:<28} {m.status:<8} {m.seconds:>8.2f} s  {rows}")
+            read = "-" if m.rows_read is None else f"{m.rows_read:,}"
+            counts = ("" if m.mode is None else
+                      f"  ({m.mode}: {read} read, {m.rows_changed or 0:,} changed)")
+            lines.append(f"  {m.name:<28} {m.status:<8} {m.seconds:>8.2f} s  {rows}{counts}")
             if m.error:
                 lines.append(f"    {m.error}")
         return "\n".join(lines)
 
 
 def new_run_id() -> str:
-    """A readable, unique id for a transform run."""
-    return f"transform-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    """A readable, unique id for a transform run (the one format: etl.runs.new_run_id)."""
+    return runs.new_run_id("transform")
 
 
 def _model_runs(results: list[sql_runner.ModelResult]) -> list[ModelRun]:
-    return [ModelRun(r.name, r.layer, r.rows, r.seconds, r.status, r.error) for r in results]
+    return [ModelRun(r.name, r.layer, r.rows, r.seconds, r.status, r.error, r.mode,
+                     r.rows_read, r.rows_changed) for r in results]
 
 
 def _measure(report: TransformReport, settings: Settings) -> None:
@@ -199,14 +207,18 @@ def transform(*, full_refresh: bool = False, run_id: str | None = None,
 
 def build_silver(*, full_refresh: bool = False, run_id: str | None = None,
                  settings: Settings | None = None) -> TransformReport:
-    """Build every silver table (and its _rejected table) from all of bronze."""
+    """Bring every silver table (and its _rejected table) up to date with bronze:
+    incrementally, or from all of bronze with `full_refresh`."""
     return transform(full_refresh=full_refresh, run_id=run_id, layers=("silver",),
                      settings=settings)
 
 
-def build_gold(*, run_id: str | None = None, settings: Settings | None = None) -> TransformReport:
-    """Build every gold table from silver."""
-    return transform(run_id=run_id, layers=("gold",), settings=settings)
+def build_gold(*, full_refresh: bool = False, run_id: str | None = None,
+               settings: Settings | None = None) -> TransformReport:
+    """Bring every gold table up to date with silver: incrementally, or from all of silver
+    with `full_refresh`."""
+    return transform(full_refresh=full_refresh, run_id=run_id, layers=("gold",),
+                     settings=settings)
 
 
 def main(args) -> int:

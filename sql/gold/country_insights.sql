@@ -1,38 +1,38 @@
 -- gold.country_insights: one row per user country; users without a country form 'unknown'.
--- depends_on: silver.users, gold.fact_viewing
-truncate gold.country_insights;
-
-insert into gold.country_insights (
-    country, users, active_users, sessions, total_watch_hours, avg_session_minutes
-)
+-- Small: always recomputed whole from gold.user_engagement and its exact sums
+-- (gold.user_engagement_totals, one row per user); only rows that differ are written, so a
+-- run with nothing new changes nothing.
+-- depends_on: gold.user_engagement
+create temporary table country_insights_new on commit drop as
 with
 
 users as (
-    select user_id, coalesce(country, 'unknown') as country from silver.users
-),
-
-views as (
-    select user_id, watch_seconds from gold.fact_viewing
-),
-
-per_user as (
-    select user_id, count(*) as sessions, sum(watch_seconds) as watch_seconds
-    from views
-    group by user_id
+    select coalesce(u.country, 'unknown') as country, u.sessions, t.watch_seconds
+    from gold.user_engagement as u
+    join gold.user_engagement_totals as t on t.user_id = u.user_id
 ),
 
 final as (
     select
-        u.country,
+        country,
         count(*) as users,
-        count(p.user_id) as active_users,
-        coalesce(sum(p.sessions), 0) as sessions,
-        coalesce(sum(p.watch_seconds) / 3600.0, 0)::double precision as total_watch_hours,
-        (sum(p.watch_seconds) / nullif(sum(p.sessions), 0) / 60.0)::double precision
+        count(*) filter (where sessions > 0) as active_users,
+        coalesce(sum(sessions), 0)::bigint as sessions,
+        coalesce(sum(watch_seconds) / 3600.0, 0)::double precision as total_watch_hours,
+        (sum(watch_seconds) / nullif(sum(sessions), 0) / 60.0)::double precision
             as avg_session_minutes
-    from users as u
-    left join per_user as p on p.user_id = u.user_id
-    group by u.country
+    from users
+    group by country
 )
 
 select * from final;
+
+delete from gold.country_insights as t
+where t.country in (
+    select country from (select * from gold.country_insights
+                         except all select * from country_insights_new) as gone);
+
+insert into gold.country_insights
+select * from country_insights_new
+except all
+select * from gold.country_insights;

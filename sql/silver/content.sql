@@ -1,26 +1,72 @@
 -- silver.content, silver.content_genres, silver.content_cast (data-contract.md, section 3).
--- content_id is a JSON string (trimmed) or a JSON integer, as text; anything else, or an
--- empty one, is rejected as missing_key. The latest version of a key is the one with the
--- greatest valid updated_at (invalid or missing counting as the oldest), then the later row.
+-- content_id is a JSON string (trimmed) or a JSON integer, as text (silver.content_key);
+-- anything else, or an empty one, is rejected as missing_key. The latest version of a key is
+-- the one with the greatest valid updated_at (invalid or missing counting as the oldest),
+-- then the later row.
+--
+-- Incremental (etl/sql_runner.py, `-- mode:` sections): the keys of the ingestions not yet
+-- processed are re-read from ALL their bronze versions (index on silver.content_key) and
+-- replaced with their genres and cast; a full refresh reads every key, through the same
+-- staging and inserts. Contents never leave silver; content_rejected only grows. Keys whose
+-- content or genres changed are queued for the models that read them.
 -- builds: silver.content, silver.content_genres, silver.content_cast, silver.content_rejected
+-- mode: all
+create temporary table content_ingestions on commit drop as
+select ingestion_id from ops.pending_ingestions('content');
+
+-- mode: full
+create temporary view content_scope as
+select b.*, true as is_new
+from bronze.content as b
+where b.ingestion_id in (select ingestion_id from content_ingestions);
+
+-- mode: incremental
+-- One pass over bronze for the rows of the new ingestions (the BRIN index on ingestion_id
+-- does not narrow it down once its ranges are unsummarised), with their trimmed key.
+create temporary table content_new_rows on commit drop as
+select b.*, silver.content_key(b.doc) as new_key
+from bronze.content as b
+where b.ingestion_id in (select ingestion_id from content_ingestions);
+
+create temporary table content_keys on commit drop as
+select distinct new_key as content_id from content_new_rows where new_key is not null;
+
+analyze content_keys;
+
+-- Materialised (read twice below, and small): the bronze versions of those keys.
+create temporary table content_scope on commit drop as
+select b.*, b.ingestion_id in (select ingestion_id from content_ingestions) as is_new
+from bronze.content as b
+where silver.content_key(b.doc) in (select content_id from content_keys)
+  -- versions of ingestions processed before or now: one that commits while this runs is
+  -- left whole for the next run
+  and (b.ingestion_id in (select ingestion_id from content_ingestions)
+       or b.ingestion_id in (select p.ingestion_id from ops.processed_ingestions as p
+                             where p.entity = 'content'))
+union all
+select doc, ingestion_id, source_file, source_row, ingestion_timestamp, true as is_new
+from content_new_rows
+where new_key is null;
+
+analyze content_scope;
+
+-- mode: all
+-- counts: read
 create temporary table content_staged on commit drop as
 with
 
 bronze_content as (
-    select * from bronze.content
+    select * from content_scope
 ),
 
 keyed as (
     select
-        case jsonb_typeof(doc -> 'content_id')
-            when 'string' then nullif(silver.trim_ascii(doc ->> 'content_id'), '')
-            -- A JSON integer only: 10 -> '10'; 10.5 or 10.0 carry a fraction and are no key.
-            when 'number' then silver.parse_bigint(doc ->> 'content_id')::text
-        end as content_id,
+        silver.content_key(doc) as content_id,
         doc,
         ingestion_id,
         source_file,
-        source_row
+        source_row,
+        is_new
     from bronze_content
 ),
 
@@ -56,7 +102,28 @@ final as (
 
 select * from final;
 
+-- mode: full
 truncate silver.content, silver.content_genres, silver.content_cast, silver.content_rejected;
+
+create temporary table content_removed (outcome text, reason text) on commit drop;
+
+-- mode: incremental
+create temporary table content_old on commit drop as
+select * from silver.content where content_id in (select content_id from content_keys);
+
+create temporary table content_genres_old on commit drop as
+select * from silver.content_genres where content_id in (select content_id from content_keys);
+
+delete from silver.content where content_id in (select content_id from content_keys);
+
+delete from silver.content_genres where content_id in (select content_id from content_keys);
+
+delete from silver.content_cast where content_id in (select content_id from content_keys);
+
+create temporary table content_removed on commit drop as
+select 'silver'::text as outcome, null::text as reason from content_old;
+
+-- mode: all
 
 insert into silver.content (
     content_id, title, content_type, duration_min, release_year, imdb_rating, votes,
@@ -183,4 +250,34 @@ select
 from content_staged
 where outcome = 'rejected';
 
-select ops.record_entity_accounting('content', 'content_staged');
+select ops.record_entity_accounting_delta('content', 'content_staged', 'content_removed');
+
+insert into ops.processed_ingestions (entity, ingestion_id, run_id)
+select 'content', ingestion_id, current_setting('medallion.run_id') from content_ingestions
+on conflict do nothing;
+
+-- mode: incremental
+-- The keys whose content row or genres changed (cast feeds nothing downstream): sessions
+-- may resurrect or change completion, facts change title, type or primary genre.
+create temporary table content_changed on commit drop as
+with
+new_content as (
+    select * from silver.content where content_id in (select content_id from content_keys)
+),
+new_genres as (
+    select * from silver.content_genres where content_id in (select content_id from content_keys)
+)
+select content_id from (select * from content_old except all select * from new_content) as a
+union
+select content_id from (select * from new_content except all select * from content_old) as b
+union
+select content_id from (select * from content_genres_old except all select * from new_genres) as c
+union
+select content_id from (select * from new_genres except all select * from content_genres_old) as d;
+
+insert into ops.model_queue (model, kind, key)
+select consumer, 'content', content_id
+from content_changed
+cross join (values ('silver.viewing_sessions'), ('gold.fact_viewing'),
+                   ('gold.content_performance'), ('gold.genre_performance')) as c (consumer)
+on conflict do nothing;

@@ -69,14 +69,14 @@ def test_database_from_the_old_history_is_at_the_baseline(medallion_db):
                          ids=["old-history", "baseline"])
 def test_a_delta_applies_on_top_of_the_baseline_once(medallion_db, tmp_path, monkeypatch, history):
     _record_history(medallion_db, history)
-    (tmp_path / "0500_audit_note.sql").write_text(
+    (tmp_path / "9999_audit_note.sql").write_text(
         "alter table ops.console_audit add column note text;\n", encoding="utf-8")
     monkeypatch.setattr(schema, "MIGRATIONS_DIR", tmp_path)
-    assert schema.apply_migrations(medallion_db) == ["0500"]
+    assert schema.apply_migrations(medallion_db) == ["9999"]
     assert schema.apply_migrations(medallion_db) == []
     with db.connect(medallion_db) as conn:
         (name,) = conn.execute(
-            "select name from ops.schema_migrations where version = '0500'").fetchone()
+            "select name from ops.schema_migrations where version = '9999'").fetchone()
         columns = [r[0] for r in conn.execute(
             "select column_name from information_schema.columns "
             "where table_schema = 'ops' and table_name = 'console_audit'")]

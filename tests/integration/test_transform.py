@@ -125,7 +125,7 @@ def test_failed_model_rolls_back_records_and_stops_the_chain(medallion_db, tmp_p
     shutil.copytree(sql_runner.SQL_DIR / "silver", broken / "silver")
     shutil.copytree(sql_runner.SQL_DIR / "gold", broken / "gold")
     path = broken / "gold" / "fact_viewing.sql"
-    path.write_text(path.read_text() + "\nselect 1 / 0;\n")
+    path.write_text(path.read_text() + "\n-- mode: all\nselect 1 / 0;\n")
     monkeypatch.setattr(sql_runner, "SQL_DIR", broken)
     _load_more(medallion_db)
     with pytest.raises(MedallionError) as err:
@@ -170,7 +170,7 @@ def test_indexes_and_constraints_survive_a_rebuild(medallion_db, tmp_path, monke
     shutil.copytree(sql_runner.SQL_DIR / "silver", broken / "silver")
     shutil.copytree(sql_runner.SQL_DIR / "gold", broken / "gold")
     path = broken / "silver" / "viewing_sessions.sql"
-    path.write_text(path.read_text() + "\nselect 1 / 0;\n")
+    path.write_text(path.read_text() + "\n-- mode: all\nselect 1 / 0;\n")
     monkeypatch.setattr(sql_runner, "SQL_DIR", broken)
     with pytest.raises(MedallionError):
         transform()

@@ -94,3 +94,15 @@ def test_the_product_models_and_their_order():
     assert "silver.users_rejected" in by_name["silver.users"].builds
     assert {"silver.content_genres", "silver.content_cast", "silver.content_rejected"} <= set(
         by_name["silver.content"].builds)
+
+
+@pytest.mark.parametrize("stem, header", [
+    ("Daily-Viewing", ""),                               # the file name is not an identifier
+    ("daily_viewing", "-- builds: gold.x; drop table y\n"),  # a built table is not one either
+])
+def test_model_and_built_table_names_are_plain_identifiers(tmp_path, stem, header):
+    """The runner composes `analyze` from these names: anything but schema.identifier is refused."""
+    path = tmp_path / f"{stem}.sql"
+    path.write_text(header + "select 1;\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        sql_runner.load_model(path, "gold")
