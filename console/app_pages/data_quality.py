@@ -12,11 +12,11 @@ scores = ui.load(quality.latest_scores)
 if scores is not None and not scores.empty:
     for column, row in zip(st.columns(len(scores)), scores.to_dict("records")):
         change = None if pd.isna(row["score_change"]) else round(float(row["score_change"]), 1)
-        column.metric(f"{row['layer'].title()} score", ui.fmt_num(row["score"], 1), delta=change,
-                      border=True,
-                      delta_description="since previous run" if change is not None else None,
-                      help=f"{row['checks_pass']} pass · {row['checks_warn']} warn · "
-                           f"{row['checks_fail']} fail · {row['critical_failures']} critical")
+        ui.metric(f"{row['layer'].title()} score", row["score"], digits=1, delta=change,
+                  container=column,
+                  delta_description="since previous run" if change is not None else None,
+                  help=f"{row['checks_pass']} pass · {row['checks_warn']} warn · "
+                       f"{row['checks_fail']} fail · {row['critical_failures']} critical")
 
 history = ui.load(quality.scores_history)
 if history is not None:

@@ -21,12 +21,11 @@ def _quality_tiles() -> None:
         row = by_layer.get(layer)
         with column:
             if row is None:
-                st.metric(f"{layer.title()} quality score", "–", border=True,
+                ui.metric(f"{layer.title()} quality score", "–",
                           help="No quality run recorded for this layer yet.")
                 continue
             change = None if pd.isna(row["score_change"]) else round(float(row["score_change"]), 1)
-            st.metric(f"{layer.title()} quality score", ui.fmt_num(row["score"], 1),
-                      delta=change, border=True,
+            ui.metric(f"{layer.title()} quality score", row["score"], digits=1, delta=change,
                       delta_description="since previous run" if change is not None else None,
                       help=f"{row['checks_pass']}/{row['checks_total']} checks pass, "
                            f"{row['critical_failures']} critical failure(s); "
@@ -39,14 +38,14 @@ def _volume_tiles() -> None:
     fresh = ui.load(runs.gold_freshness)
     columns = st.columns(5)
     for column, layer in zip(columns, reader.LAYERS):
-        column.metric(f"Rows in {layer}", ui.fmt_int((rows or {}).get(layer)), border=True,
-                      help="Bronze and silver: the latest accounting of each entity; "
-                           "gold: the latest build of each gold table.")
-    columns[3].metric("Latency (last run)",
-                      ui.fmt_duration((latency or {}).get("latency_seconds")), border=True,
-                      help="From the earliest file landing (its modification time) to gold built.")
+        ui.metric(f"Rows in {layer}", (rows or {}).get(layer), container=column,
+                  help="Bronze and silver: the latest accounting of each entity; "
+                       "gold: the latest build of each gold table.")
+    ui.metric("Latency (last run)", ui.fmt_duration((latency or {}).get("latency_seconds")),
+              container=columns[3],
+              help="From the earliest file landing (its modification time) to gold built.")
     built = (fresh or {}).get("gold_built_at")
-    columns[4].metric("Gold freshness", ui.fmt_ago(built), border=True,
+    ui.metric("Gold freshness", ui.fmt_ago(built), container=columns[4],
                       help=f"Gold built {ui.fmt_time(built)}; latest session in gold "
                            f"{ui.fmt_time((fresh or {}).get('data_as_of'))}.")
 
