@@ -23,6 +23,7 @@ PAGES = [
     st.Page("app_pages/volumes.py", title="Volumes & latency", icon="📦",
             url_path="volumes"),
     st.Page("app_pages/gold_kpis.py", title="Gold KPIs", icon="🏆", url_path="gold-kpis"),
+    st.Page("app_pages/changes.py", title="What changed", icon="🔀", url_path="changes"),
 ]
 
 if auth.can_read():

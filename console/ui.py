@@ -189,6 +189,16 @@ def table(frame: pd.DataFrame, **kwargs) -> None:
     st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
 
 
+def show_result(result) -> None:
+    """An action's outcome (console.actions.ActionResult) and where it was audited."""
+    show = st.success if result.ok else (st.warning if result.outcome == "rejected" else st.error)
+    show(("✅ " if result.ok else "⚠️ ") + result.message)
+    if result.audit_id is not None:
+        st.caption(f"Recorded in the audit log as #{result.audit_id}.")
+    else:
+        st.error(f"🗄️ The action was not written to the audit log: {result.audit_error}")
+
+
 def empty(message: str) -> None:
     """A plain note for a section with no data yet."""
     st.info(f"ℹ️ {message}")

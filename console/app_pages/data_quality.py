@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from console import charts, ui
+from console import charts, flags, ui
 from console.data import quality
 
 st.title("🧪 Data quality")
@@ -24,6 +24,8 @@ if history is not None:
         ui.empty("No quality run recorded yet: run `medallion check` or the DAGs.")
     else:
         ui.chart(charts.scores_over_time(history), key="scores")
+
+flags.anomaly_flags(("quality_score", "rejected_rows"), key="dq")
 
 st.subheader("Current check results")
 results = ui.load(quality.current_check_results)

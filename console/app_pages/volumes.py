@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from console import charts, ui
+from console import charts, flags, ui
 from console.data import ingestion, runs
 
 st.title("📦 Volumes & latency")
+
+flags.anomaly_flags(("rows_written",), key="volumes")
 
 tab_rows, tab_files, tab_funnel, tab_time = st.tabs(
     ["Rows per layer", "Ingestion log", "Accounting funnel", "Latency & stage times"])
