@@ -14,6 +14,7 @@ PAGES = {
     "data_quality": "app_pages/data_quality.py",
     "volumes": "app_pages/volumes.py",
     "gold_kpis": "app_pages/gold_kpis.py",
+    "changes": "app_pages/changes.py",
 }
 
 
