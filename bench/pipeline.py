@@ -15,6 +15,7 @@ incremental run after 1% new sessions within 15% of a full run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import logging
@@ -97,7 +98,8 @@ def add_new_sessions(share: float) -> int:
 
 def pg_kpis() -> dict:
     with db.connect() as conn:
-        counts = {f"{layer}.{t}": conn.execute(f"select count(*) from {layer}.{t}").fetchone()[0]
+        counts = {f"{layer}.{t}": conn.execute(sql.SQL("select count(*) from {}").format(
+                      sql.Identifier(layer, t))).fetchone()[0]
                   for layer, tables in (("silver", transform.SILVER_TABLES),
                                         ("gold", transform.GOLD_TABLES)) for t in tables}
         kpi = conn.execute("select users, active_users_30d, sessions, total_watch_hours, "
@@ -107,6 +109,20 @@ def pg_kpis() -> dict:
 
 
 # ------------------------------------------------------------------ DuckDB side
+
+_DUCK_CSV_SELECT = """
+    select coalesce(COLUMNS(lambda c: list_contains($columns, c)), ''),
+           $source_file as source_file, $file_rank as file_rank,
+           row_number() over () as source_row
+    from read_csv($path, header = true, all_varchar = true, normalize_names = true,
+                  null_padding = false, strict_mode = false, quote = '"', escape = '"')"""
+# per bronze entity: create from the first file, insert by name from the others
+DUCK_READ_CSV = {
+    ("users", "create"): "create table b_users as " + _DUCK_CSV_SELECT,
+    ("users", "insert"): "insert into b_users by name " + _DUCK_CSV_SELECT,
+    ("viewing_sessions", "create"): "create table b_viewing_sessions as " + _DUCK_CSV_SELECT,
+    ("viewing_sessions", "insert"): "insert into b_viewing_sessions by name " + _DUCK_CSV_SELECT,
+}
 
 DUCK_MACROS = r"""
 create or replace macro trim_ascii(s) as trim(s, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13));
@@ -169,30 +185,26 @@ def duckdb_transform(raw: Path, columns: dict[str, tuple[str, ...]], threads: in
     tmp = Path(tempfile.mkdtemp(prefix="bench-duck-"))
     times: dict[str, float] = {}
     con = duckdb.connect()
-    con.execute(f"set threads = {threads}")
+    con.execute("set threads = ?", [threads])
     con.execute("set TimeZone = 'UTC'")
     con.execute(DUCK_MACROS)
     started = time.perf_counter()
 
-    def timed(name, statement):
+    @contextlib.contextmanager
+    def timed(name):
         t0 = time.perf_counter()
-        con.execute(statement)
+        yield
         times[name] = times.get(name, 0.0) + time.perf_counter() - t0
 
-    # bronze-equivalent relations from the files, with file order and row numbers
+    # bronze-equivalent relations from the files, with file order and row numbers; file
+    # names, paths and columns travel as parameters (COLUMNS picks the entity's columns)
     for entity, prefix in (("users", "users"), ("viewing_sessions", "viewing_sessions")):
-        parts = []
-        for i, path in enumerate(_csv_files(raw, prefix)):
-            src = _utf8_copy(path, tmp)
-            rel = path.relative_to(raw).as_posix().replace("'", "''")
-            cols = ", ".join(
-                f"coalesce(\"{c}\", '') as {c}" for c in columns[entity])
-            parts.append(
-                f"select {cols}, '{rel}' as source_file, {i} as file_rank, "
-                f"row_number() over () as source_row from read_csv('{src}', header = true, "
-                f"all_varchar = true, normalize_names = true, null_padding = false, "
-                f"strict_mode = false, quote = '\"', escape = '\"')")
-        timed("read", f"create table b_{entity} as " + " union all ".join(parts))
+        copies = [(path, _utf8_copy(path, tmp)) for path in _csv_files(raw, prefix)]
+        with timed("read"):
+            for i, (path, src) in enumerate(copies):
+                con.execute(DUCK_READ_CSV[entity, "insert" if i else "create"], {
+                    "columns": list(columns[entity]), "path": str(src),
+                    "source_file": path.relative_to(raw).as_posix(), "file_rank": i})
     docs = []
     json_files = sorted([p for p in raw.rglob("*") if p.is_file() and p.name.lower().startswith("content")],
                         key=lambda p: p.relative_to(raw).as_posix().encode())
@@ -208,13 +220,15 @@ def duckdb_transform(raw: Path, columns: dict[str, tuple[str, ...]], threads: in
     with out.open("w", encoding="utf-8") as fh:
         for d, rel, i, n in docs:
             fh.write(json.dumps([d, rel, i, n]) + "\n")
-    con.execute(f"""create table b_content as select j->>0 as doc_text, (j->>0)::json as doc,
+    con.execute("""create table b_content as select j->>0 as doc_text, (j->>0)::json as doc,
                     j->>1 as source_file, (j->>2)::int as file_rank, (j->>3)::bigint as source_row
-                    from (select json(column0) as j from read_csv('{out}', header = false,
-                          columns = {{'column0': 'VARCHAR'}}, delim = chr(1), quote = '', escape = ''))""")
+                    from (select json(column0) as j from read_csv(?, header = false,
+                          columns = {'column0': 'VARCHAR'}, delim = chr(1), quote = '', escape = ''))""",
+                [str(out)])
     times["read"] += time.perf_counter() - t0
 
-    timed("silver.users", """
+    with timed("silver.users"):
+        con.execute("""
         create table s_users as
         with t as (
             select trim_ascii(user_id) as user_id, trim_ascii(email) as email,
@@ -233,7 +247,8 @@ def duckdb_transform(raw: Path, columns: dict[str, tuple[str, ...]], threads: in
                case when parse_bigint(birth_year) between 1900 and year(current_date) then parse_bigint(birth_year) end as birth_year,
                updated_at
         from r where rn = 1""")
-    timed("silver.content", """
+    with timed("silver.content"):
+        con.execute("""
         create table s_content_all as
         with k as (
             select case json_type(doc -> 'content_id')
@@ -275,7 +290,8 @@ def duckdb_transform(raw: Path, columns: dict[str, tuple[str, ...]], threads: in
         f as (select content_id, ascii_lower(json_text(v)) as genre, min(pos) as pos from e
               where json_text(v) is not null group by all)
         select content_id, genre, row_number() over (partition by content_id order by pos) as ordinal from f""")
-    timed("silver.viewing_sessions", """
+    with timed("silver.viewing_sessions"):
+        con.execute("""
         create table s_sessions as
         with t as (
             select trim_ascii(session_id) as session_id, trim_ascii(user_id) as user_id,
@@ -302,7 +318,8 @@ def duckdb_transform(raw: Path, columns: dict[str, tuple[str, ...]], threads: in
                case when duration_min is not null then least(100, coalesce(ws, floor(epoch(e_ts) - epoch(s_ts))::bigint) * 100.0 / (duration_min * 60)) end as completion_pct,
                reason
         from v""")
-    timed("gold", """
+    with timed("gold"):
+        con.execute("""
         create table g_fact as
         select s.session_id, s.user_id, s.content_id, s.started_at, cast(s.started_at as date) as session_date,
                s.device, s.watch_seconds, s.completion_pct, s.completion_pct >= 90 as is_completed,

@@ -1,8 +1,11 @@
-"""State-changing console actions: validate, call Airflow, write the audit row, report.
+"""State-changing console actions: validate, write the audit row, call Airflow, close the row.
 
-Each action returns an `ActionResult` the page shows as it is. Invalid input is
-never sent (outcome `rejected`); an Airflow error is `failure`; both are audited
-like a success, with the actor, the target and the parameters.
+The audit fails closed: the row (actor, action, target, params) is written as
+`pending` before anything is sent to Airflow, and when it cannot be written the
+action is not taken (outcome `refused`). Afterwards the row gets the outcome:
+`success`, or `failure` for an Airflow error. Invalid input is never sent
+(outcome `rejected`, one row). Each action returns an `ActionResult` the page
+shows as it is.
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
-from console import data
+from console.data import reader, records
 from console.airflow_api import AirflowRequestFailed, AirflowUnavailable
 
 log = logging.getLogger(__name__)
@@ -41,7 +44,7 @@ class ActionResult:
     """What an action did, as shown to the user and written to the audit table."""
 
     ok: bool
-    outcome: str  # success | failure | rejected
+    outcome: str  # success | failure | rejected | refused (not audited, so not taken)
     message: str
     audit_id: int | None = None
     audit_error: str | None = None
@@ -126,51 +129,79 @@ def trigger(client, actor: str, dag_id: str, conf_text: str,
     try:
         conf = validate_conf(conf_text, declared)
     except InvalidParams as exc:
-        return _audit(actor, "trigger", dag_id, {"conf_text": (conf_text or "")[:2000]},
-                      False, "rejected", f"Not sent: {exc}")
-    try:
+        return _rejected(actor, "trigger", dag_id, {"conf_text": (conf_text or "")[:2000]},
+                         f"Not sent: {exc}")
+
+    def act() -> tuple[bool, str]:
         run = client.trigger(dag_id, conf)
-    except (AirflowUnavailable, AirflowRequestFailed) as exc:
-        return _audit(actor, "trigger", dag_id, {"conf": conf}, False, "failure", str(exc))
-    return _audit(actor, "trigger", dag_id, {"conf": conf}, True, "success",
-                  f"Triggered {dag_id}: run {run['dag_run_id']} is {run.get('state') or 'queued'}.")
+        return True, f"Triggered {dag_id}: run {run['dag_run_id']} is {run.get('state') or 'queued'}."
+
+    return _audited(actor, "trigger", dag_id, {"conf": conf}, act)
 
 
 def set_paused(client, actor: str, dag_id: str, paused: bool) -> ActionResult:
     """Pause or unpause a DAG, audit it."""
-    action = "pause" if paused else "unpause"
-    try:
+
+    def act() -> tuple[bool, str]:
         now_paused = client.set_paused(dag_id, paused)
-    except (AirflowUnavailable, AirflowRequestFailed) as exc:
-        return _audit(actor, action, dag_id, {}, False, "failure", str(exc))
-    if now_paused != paused:
-        return _audit(actor, action, dag_id, {}, False, "failure",
-                      f"Airflow still reports {dag_id} as {'paused' if now_paused else 'active'}.")
-    return _audit(actor, action, dag_id, {}, True, "success",
-                  f"{dag_id} is now {'paused' if paused else 'active (unpaused)'}.")
+        if now_paused != paused:
+            return False, f"Airflow still reports {dag_id} as {'paused' if now_paused else 'active'}."
+        return True, f"{dag_id} is now {'paused' if paused else 'active (unpaused)'}."
+
+    return _audited(actor, "pause" if paused else "unpause", dag_id, {}, act)
 
 
 def clear_failed(client, actor: str, dag_id: str, dag_run_id: str) -> ActionResult:
     """Clear the failed tasks of one run so Airflow retries them, audit it."""
-    target = f"{dag_id}/{dag_run_id}"
+    cleared: list[str] = []
+
+    def act() -> tuple[bool, str]:
+        cleared.extend(sorted(client.clear_failed(dag_id, dag_run_id)))
+        if not cleared:
+            return True, f"No failed task to clear in {dag_run_id}."
+        return True, (f"Cleared {len(cleared)} task(s) of {dag_run_id}: {', '.join(cleared)}. "
+                      "Airflow will run them again.")
+
+    return _audited(actor, "clear_failed", f"{dag_id}/{dag_run_id}", {}, act,
+                    result_params=lambda: {"task_ids": cleared})
+
+
+def _audited(actor: str, action: str, target: str, params: dict,
+             act: Callable[[], tuple[bool, str]],
+             result_params: Callable[[], dict] | None = None) -> ActionResult:
+    """Open the audit row, take the action only if that worked, then close the row."""
     try:
-        cleared = sorted(client.clear_failed(dag_id, dag_run_id))
+        audit_id = records.open_action(actor, action, target, params)
+    except records.RecordUnavailable as exc:
+        log.error("console action %s on %s by %s refused: the audit row cannot be written: %s",
+                  action, target, actor, exc)
+        return ActionResult(False, "refused",
+                            f"Not done: {action} on {target} was not sent to Airflow because "
+                            "the audit log cannot be written.", None, str(exc))
+    try:
+        ok, message = act()
     except (AirflowUnavailable, AirflowRequestFailed) as exc:
-        return _audit(actor, "clear_failed", target, {}, False, "failure", str(exc))
-    if not cleared:
-        return _audit(actor, "clear_failed", target, {"task_ids": []}, True, "success",
-                      f"No failed task to clear in {dag_run_id}.")
-    return _audit(actor, "clear_failed", target, {"task_ids": cleared}, True, "success",
-                  f"Cleared {len(cleared)} task(s) of {dag_run_id}: {', '.join(cleared)}. "
-                  "Airflow will run them again.")
-
-
-def _audit(actor: str, action: str, target: str, params: dict, ok: bool, outcome: str,
-           message: str) -> ActionResult:
+        ok, message = False, str(exc)
+    outcome = "success" if ok else "failure"
     log.info("console action %s on %s by %s: %s", action, target, actor, outcome)
+    audit_error = None
     try:
-        audit_id = data.record_action(actor, action, target, params, outcome, message)
-    except data.DataUnavailable as exc:
+        records.close_action(audit_id, outcome, message,
+                             None if result_params is None else {**params, **result_params()})
+    except records.RecordUnavailable as exc:
+        log.error("console action %s on %s: outcome not recorded on audit row %s: %s",
+                  action, target, audit_id, exc)
+        audit_error = f"the outcome was not recorded on audit row #{audit_id}: {exc}"
+    reader.clear_caches()
+    return ActionResult(ok, outcome, message, audit_id, audit_error)
+
+
+def _rejected(actor: str, action: str, target: str, params: dict, message: str) -> ActionResult:
+    log.info("console action %s on %s by %s: rejected", action, target, actor)
+    try:
+        audit_id = records.record_rejected(actor, action, target, params, message)
+    except records.RecordUnavailable as exc:
         log.error("console action %s on %s not audited: %s", action, target, exc)
-        return ActionResult(ok, outcome, message, None, str(exc))
-    return ActionResult(ok, outcome, message, audit_id)
+        return ActionResult(False, "rejected", message, None, str(exc))
+    reader.clear_caches()
+    return ActionResult(False, "rejected", message, audit_id)

@@ -1,5 +1,5 @@
 """The console's access to Airflow: one cached `AirflowClient` per process (see
-`console.airflow_client`, the product's one REST client) and the views built on it.
+`console.airflow_rest`, the product's one REST client) and the views built on it.
 The token never leaves this process.
 """
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from console.airflow_client import (  # noqa: F401  (re-exported for pages and tests)
+from console.airflow_rest import (  # noqa: F401  (re-exported for pages and tests)
     AirflowClient,
     AirflowRequestFailed,
     AirflowUnavailable,

@@ -1,6 +1,14 @@
-"""Plotly figures of the console (built from data.py frames; no querying here)."""
+"""Plotly figures of the console (built from data.py frames; no querying here).
+
+Plotly renders labels, legends, titles and hover text as its own small HTML
+(`<b>`, `<a href>`, `<br>`, entities): text that comes from data (titles, names,
+run ids) is escaped first (`_text`), so a title like `<b>Big</b> & <script>` is
+shown as written and never becomes markup.
+"""
 
 from __future__ import annotations
+
+import html
 
 import pandas as pd
 import plotly.express as px
@@ -12,9 +20,21 @@ STATE_COLORS = {"success": "#2f855a", "failed": "#c53030", "running": "#3182ce",
 LAYER_COLORS = {"bronze": "#9c4221", "silver": "#718096", "gold": "#d4a017", "ingest": "#4a5568"}
 
 
+def _escape(value):
+    return html.escape(value, quote=True) if isinstance(value, str) else value
+
+
+def _text(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every text value escaped for Plotly's markup."""
+    texts = [c for c in frame.columns if pd.api.types.is_object_dtype(frame[c])
+             or pd.api.types.is_string_dtype(frame[c])]
+    return frame.assign(**{c: frame[c].map(_escape) for c in texts}) if texts else frame
+
+
 def run_durations(runs: pd.DataFrame, title: str) -> go.Figure:
     """Duration per run (bars colored by state) with the median as a dashed line."""
-    frame = runs.dropna(subset=["duration_seconds"]).sort_values("run_after")
+    title = _escape(title)
+    frame = _text(runs).dropna(subset=["duration_seconds"]).sort_values("run_after")
     # One bar per run, evenly spaced: runs are events, not a continuous time axis.
     frame = frame.assign(run=pd.to_datetime(frame["run_after"], utc=True)
                          .dt.strftime("%m-%d %H:%M:%S"))
@@ -31,7 +51,7 @@ def run_durations(runs: pd.DataFrame, title: str) -> go.Figure:
 
 def scores_over_time(history: pd.DataFrame) -> go.Figure:
     """Quality score per layer over time."""
-    fig = px.line(history, x="measured_at", y="score", color="layer", markers=True,
+    fig = px.line(_text(history), x="measured_at", y="score", color="layer", markers=True,
                   color_discrete_map=LAYER_COLORS, title="Quality score per layer",
                   labels={"measured_at": "measured", "score": "score (0-100)"})
     fig.update_yaxes(range=[0, 101])
@@ -40,8 +60,8 @@ def scores_over_time(history: pd.DataFrame) -> go.Figure:
 
 def check_history(history: pd.DataFrame, title: str) -> go.Figure:
     """Measured value of one check over time, points colored by outcome."""
-    return px.scatter(history, x="measured_at", y="measured_value", color="outcome",
-                      color_discrete_map=STATE_COLORS, title=title,
+    return px.scatter(_text(history), x="measured_at", y="measured_value", color="outcome",
+                      color_discrete_map=STATE_COLORS, title=_escape(title),
                       labels={"measured_at": "measured", "measured_value": "value"})
 
 
@@ -51,7 +71,7 @@ def _run_label(moments: pd.Series) -> pd.Series:
 
 def layer_rows(history: pd.DataFrame) -> go.Figure:
     """Rows written per layer, one group of bars per run (runs are events, not a time axis)."""
-    frame = history.sort_values("started_at").assign(run=lambda f: _run_label(f["started_at"]))
+    frame = _text(history).sort_values("started_at").assign(run=lambda f: _run_label(f["started_at"]))
     fig = px.bar(frame, x="run", y="rows", color="layer", barmode="group",
                  color_discrete_map=LAYER_COLORS, title="Rows written per layer, per run",
                  hover_data=["run_id"])
@@ -62,7 +82,7 @@ def layer_rows(history: pd.DataFrame) -> go.Figure:
 def table_rows(history: pd.DataFrame, runs: int = 6) -> go.Figure:
     """Rows per table (model) in the latest transform runs, one bar per run."""
     latest = history.sort_values("run_started_at")["run_started_at"].drop_duplicates().tail(runs)
-    frame = history[history["run_started_at"].isin(latest)].sort_values(["run_started_at", "model"])
+    frame = _text(history)[history["run_started_at"].isin(latest)].sort_values(["run_started_at", "model"])
     frame = frame.assign(run=_run_label(frame["run_started_at"]))
     fig = px.bar(frame, x="rows", y="model", color="run", barmode="group", orientation="h",
                  title=f"Rows per table (model), latest {runs} runs", hover_data=["run_id"],
@@ -73,7 +93,7 @@ def table_rows(history: pd.DataFrame, runs: int = 6) -> go.Figure:
 
 def funnel(frame: pd.DataFrame) -> go.Figure:
     """Where each entity's bronze rows went: silver, superseded, rejected by reason."""
-    fig = px.bar(frame, x="rows", y="entity", color="outcome", orientation="h",
+    fig = px.bar(_text(frame), x="rows", y="entity", color="outcome", orientation="h",
                  title="Bronze rows → silver / superseded / rejected",
                  color_discrete_map={"silver": "#718096", "superseded": "#cbd5e0"})
     fig.update_layout(barmode="stack")
@@ -82,7 +102,7 @@ def funnel(frame: pd.DataFrame) -> go.Figure:
 
 def latency(history: pd.DataFrame) -> go.Figure:
     """End-to-end latency and duration per run."""
-    long = history.melt(id_vars=["run_id", "started_at"],
+    long = _text(history).melt(id_vars=["run_id", "started_at"],
                         value_vars=["latency_seconds", "duration_seconds"],
                         var_name="measure", value_name="seconds").dropna(subset=["seconds"])
     return px.line(long, x="started_at", y="seconds", color="measure", markers=True,
@@ -92,7 +112,7 @@ def latency(history: pd.DataFrame) -> go.Figure:
 
 def stage_times(frame: pd.DataFrame) -> go.Figure:
     """Seconds per stage, stacked per run."""
-    fig = px.bar(frame, x="run_id", y="seconds", color="stage", title="Time per stage",
+    fig = px.bar(_text(frame), x="run_id", y="seconds", color="stage", title="Time per stage",
                  color_discrete_map=LAYER_COLORS)
     fig.update_layout(barmode="stack")
     fig.update_xaxes(type="category")
@@ -101,15 +121,15 @@ def stage_times(frame: pd.DataFrame) -> go.Figure:
 
 def model_times(frame: pd.DataFrame, title: str) -> go.Figure:
     """Seconds per model of one run."""
-    frame = frame.sort_values("duration_seconds")
+    frame = _text(frame).sort_values("duration_seconds")
     return px.bar(frame, x="duration_seconds", y="model", color="layer", orientation="h",
-                  color_discrete_map=LAYER_COLORS, title=title,
+                  color_discrete_map=LAYER_COLORS, title=_escape(title),
                   labels={"duration_seconds": "seconds"})
 
 
 def daily_viewing(frame: pd.DataFrame) -> go.Figure:
     """Watch hours per day, stacked by device."""
-    fig = px.bar(frame, x="session_date", y="total_watch_hours", color="device",
+    fig = px.bar(_text(frame), x="session_date", y="total_watch_hours", color="device",
                  title="Daily watch hours by device", hover_data=["sessions", "unique_users"],
                  color_discrete_sequence=["#b7791f", "#d4a017", "#718096", "#2c5282", "#a0aec0"],
                  labels={"session_date": "day", "total_watch_hours": "watch hours"})
@@ -119,7 +139,7 @@ def daily_viewing(frame: pd.DataFrame) -> go.Figure:
 
 def top_content(frame: pd.DataFrame, measure: str, title: str) -> go.Figure:
     """Horizontal bars of the top titles."""
-    frame = frame.assign(label=frame["title"].fillna(frame["content_id"]))
+    frame = _text(frame.assign(label=frame["title"].fillna(frame["content_id"])))
     fig = px.bar(frame.iloc[::-1], x=measure, y="label", orientation="h", title=title,
                  hover_data=["content_id", "content_type"],
                  labels={"label": "", "total_watch_hours": "watch hours"})
@@ -129,14 +149,14 @@ def top_content(frame: pd.DataFrame, measure: str, title: str) -> go.Figure:
 
 def genres(frame: pd.DataFrame) -> go.Figure:
     """Watch hours per genre, colored by average completion."""
-    return px.bar(frame, x="genre", y="total_watch_hours", color="avg_completion_pct",
+    return px.bar(_text(frame), x="genre", y="total_watch_hours", color="avg_completion_pct",
                   color_continuous_scale=["#f6e05e", "#9c4221"], title="Genre performance",
                   labels={"total_watch_hours": "watch hours", "avg_completion_pct": "avg completion %"})
 
 
 def countries(frame: pd.DataFrame) -> go.Figure:
     """Watch hours per country."""
-    fig = px.bar(frame.head(20), x="country", y="total_watch_hours", title="Watch hours by country",
+    fig = px.bar(_text(frame.head(20)), x="country", y="total_watch_hours", title="Watch hours by country",
                  hover_data=["sessions", "active_users"], labels={"total_watch_hours": "watch hours"})
     fig.update_traces(marker_color="#b7791f")
     return fig
@@ -144,7 +164,7 @@ def countries(frame: pd.DataFrame) -> go.Figure:
 
 def segments(frame: pd.DataFrame) -> go.Figure:
     """Users per engagement segment."""
-    return px.pie(frame, names="segment", values="users", hole=0.5, title="User segments",
+    return px.pie(_text(frame), names="segment", values="users", hole=0.5, title="User segments",
                   color="segment", color_discrete_map={"heavy": "#b7791f", "regular": "#d4a017",
                                                        "light": "#f6e05e", "inactive": "#e2e8f0"})
 

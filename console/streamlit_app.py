@@ -16,6 +16,11 @@ configure()
 st.set_page_config(page_title="Medallion console", page_icon="🥇", layout="wide")
 ui.start_run()
 
+exposed = auth.exposure_problem()
+if exposed:
+    st.error(f"🔐 **This console refuses to serve.** {exposed}.")
+    st.stop()
+
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon="🏠", default=True),
     st.Page("app_pages/pipelines.py", title="Pipelines", icon="🛠️", url_path="pipelines"),

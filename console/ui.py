@@ -39,7 +39,11 @@ def load(fn: Callable[..., T], *args, **kwargs) -> T | None:
     try:
         return fn(*args, **kwargs)
     except reader.DataUnavailable as exc:
-        _show_once("db", f"🗄️ **Database unavailable.** {exc}", st.error)
+        # the reason names the database's host, port and user: for signed-in eyes only
+        reason = str(exc) if auth.can_see_details() else (
+            "The console cannot read its database; sign in (sidebar) to see why.")
+        _show_once("db", f"🗄️ **Database unavailable.** {reason}", st.error,
+                   logged=f"Database unavailable. {exc}")
     except AirflowUnavailable as exc:
         _show_once("airflow", f"🌀 **Airflow unavailable.** {exc} "
                               "The database views below still work.", st.warning)
@@ -48,12 +52,13 @@ def load(fn: Callable[..., T], *args, **kwargs) -> T | None:
     return None
 
 
-def _show_once(key: str, message: str, show: Callable[[str], Any]) -> None:
+def _show_once(key: str, message: str, show: Callable[[str], Any],
+               logged: str | None = None) -> None:
     shown = st.session_state.setdefault(_SHOWN, set())
     if key not in shown:
         shown.add(key)
         show(message)
-    log.warning("%s", message)
+    log.warning("%s", logged or message)
 
 
 def icon(state: str | None) -> str:
@@ -213,8 +218,9 @@ def sidebar() -> None:
         if st.button("🔄 Refresh data", width="stretch"):
             reader.clear_caches()
             st.rerun()
-        st.caption(f"Database `{settings.postgres_host}:{settings.postgres_port}/"
-                   f"{settings.postgres_db}` · Airflow `{settings.airflow_api_url}`")
+        if auth.can_see_details():
+            st.caption(f"Database `{settings.postgres_host}:{settings.postgres_port}/"
+                       f"{settings.postgres_db}` · Airflow `{settings.airflow_api_url}`")
         st.divider()
         st.markdown("**Operator sign-in**")
         st.caption("Needed for trigger, pause and clear.")

@@ -1,36 +1,15 @@
 #!/usr/bin/env bash
 # One-shot set-up of the compose stack (service `airflow-init`), safe to re-run:
-#  1. Airflow's metadata database `<POSTGRES_DB>_airflow` (created when missing),
-#  2. `airflow db migrate`,
-#  3. the SimpleAuthManager login from AIRFLOW_USERNAME / AIRFLOW_PASSWORD,
-#  4. the project schema (`medallion init`: bronze, silver, gold, ops, MongoDB),
-#  5. a generated sample when the raw folder holds no file at all.
+#  1. `airflow db migrate` (the metadata database `<POSTGRES_DB>_airflow` and its
+#     role come from docker/postgres-init/10-roles.sh on PostgreSQL's first start),
+#  2. the SimpleAuthManager login from AIRFLOW_USERNAME / AIRFLOW_PASSWORD,
+#  3. the project schema (`medallion init`: bronze, silver, gold, ops, MongoDB),
+#  4. a generated sample when the raw folder holds no file at all.
+# The secrets were checked by the `preflight` service (docker/preflight.sh).
 set -euo pipefail
 
 : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set (see .env.example)}"
 : "${AIRFLOW_PASSWORD:?AIRFLOW_PASSWORD must be set (see .env.example)}"
-
-echo "airflow-init: metadata database"
-python - <<'PY'
-import os
-
-import psycopg2
-from psycopg2 import sql
-
-name = f"{os.environ['POSTGRES_DB']}_airflow"
-conn = psycopg2.connect(host=os.environ["POSTGRES_HOST"], port=os.environ.get("POSTGRES_PORT", "5432"),
-                        dbname=os.environ["POSTGRES_DB"], user=os.environ["POSTGRES_USER"],
-                        password=os.environ["POSTGRES_PASSWORD"])
-conn.autocommit = True
-with conn.cursor() as cur:
-    cur.execute("select 1 from pg_database where datname = %s", (name,))
-    if cur.fetchone() is None:
-        cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-        print(f"created database {name}")
-    else:
-        print(f"database {name} exists")
-conn.close()
-PY
 
 echo "airflow-init: migrations"
 airflow db migrate

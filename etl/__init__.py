@@ -4,3 +4,6 @@ A plain, importable package: no Airflow or Streamlit imports anywhere below it.
 """
 
 __version__ = "0.1.0"
+
+# The medallion layers, in order: the one definition every module uses.
+LAYERS = ("bronze", "silver", "gold")

@@ -4,6 +4,11 @@ Each channel is silent when it is not configured (`SMTP_HOST` + `ALERT_EMAIL_TO`
 for email, `SLACK_WEBHOOK_URL` for Slack). A channel that is configured but
 fails is logged as a warning and reported in the result, never raised: an alert
 must not hide the failure it reports. Plain Python, no Airflow import.
+
+Email is sent over TLS whenever the server offers it, with the certificate and
+host name verified (`ssl.create_default_context`): SMTPS when SMTP_TLS is `ssl`
+(or the port is 465), STARTTLS otherwise. Credentials (SMTP_USER) never travel
+without TLS: a server that offers no STARTTLS gets no login and no mail.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
+import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -21,6 +27,11 @@ from etl.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
+SMTPS_PORT = 465
+
+
+class InsecureSmtp(smtplib.SMTPException):
+    """The SMTP server offers no TLS, so the credentials are not sent."""
 
 
 @dataclass(frozen=True)
@@ -71,21 +82,41 @@ def send_email(alert: Alert, settings: Settings | None = None) -> bool | None:
     msg["To"] = ", ".join(recipients)
     msg.set_content(alert.text())
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS) as smtp:
-            smtp.ehlo()
-            if smtp.has_extn("starttls"):
-                smtp.starttls()
-                smtp.ehlo()
-            if settings.smtp_user:
-                password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
-                smtp.login(settings.smtp_user, password)
-            smtp.send_message(msg)
+        _deliver(msg, settings)
     except (OSError, smtplib.SMTPException) as exc:
+        # ssl.SSLCertVerificationError is an OSError: an unverified server gets nothing
         log.warning("alert email to %s via %s:%s failed: %s", ", ".join(recipients),
                     settings.smtp_host, settings.smtp_port, exc)
         return False
     log.info("alert email sent to %s", ", ".join(recipients))
     return True
+
+
+def _deliver(msg: EmailMessage, settings: Settings) -> None:
+    """Hand the message to the SMTP server: TLS verified when used, never a login in the clear."""
+    context = ssl.create_default_context()
+    implicit = settings.smtp_tls == "ssl" or (settings.smtp_tls == "auto"
+                                              and settings.smtp_port == SMTPS_PORT)
+    if implicit:
+        smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS,
+                                context=context)
+    else:
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS)
+    with smtp:
+        smtp.ehlo()
+        if not implicit:
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            elif settings.smtp_user or settings.smtp_tls == "starttls":
+                raise InsecureSmtp(
+                    f"{settings.smtp_host}:{settings.smtp_port} offers no STARTTLS, so the "
+                    "credentials (SMTP_USER) are not sent in the clear: use a server or port "
+                    "with TLS (SMTP_TLS=ssl for port 465), or a local relay without SMTP_USER")
+        if settings.smtp_user:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            smtp.login(settings.smtp_user, password)
+        smtp.send_message(msg)
 
 
 def send_slack(alert: Alert, settings: Settings | None = None) -> bool | None:

@@ -245,8 +245,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("airflow", help="start, stop or show the local Airflow 3 components",
                        description="api-server, scheduler, dag-processor and triggerer as separate "
-                                   "processes (LocalExecutor, metadata in PostgreSQL).")
+                                   "processes (metadata in PostgreSQL); LocalExecutor, or Celery "
+                                   "workers on CELERY_BROKER_URL with --executor celery.")
     p.add_argument("action", choices=["up", "down", "status"])
+    p.add_argument("--executor", choices=["local", "celery"], default=None,
+                   help="LocalExecutor or CeleryExecutor workers (default: MEDALLION_EXECUTOR, local)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="Celery workers to start (default: MEDALLION_CELERY_WORKERS, 2)")
+    p.add_argument("--concurrency", type=int, default=None,
+                   help="tasks one Celery worker runs at once (default: MEDALLION_WORKER_CONCURRENCY, 2)")
     p.set_defaults(func=cmd_airflow)
 
     p = sub.add_parser("console", help="start, stop or show the Streamlit console",

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from etl import db
+from etl import LAYERS, db
 from etl.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 TRIGGERS = ("cli", "airflow")
 RUN_STATUSES = ("running", "success", "failed")
 TASK_STATES = ("running", "success", "failed", "up_for_retry", "skipped")
-LAYERS = ("bronze", "silver", "gold")
 
 
 @dataclass(frozen=True)
@@ -119,8 +118,10 @@ def record_task(run_id: str, task_id: str, state: str, *, try_number: int = 1,
                 layer: str | None = None, rows: int | None = None,
                 started_at: datetime | None = None, finished_at: datetime | None = None,
                 error: str | None = None, details: dict | None = None,
-                settings: Settings | None = None) -> None:
+                hostname: str | None = None, settings: Settings | None = None) -> None:
     """Record one attempt of a task (upsert on run, task and try) and refresh the run's counts.
+
+    `hostname` names the worker that ran the attempt (Airflow's task-instance hostname).
 
     Creates the run row (trigger 'cli') when `start_run` was not called first.
     A later call for the same attempt fills in what it knows and keeps the rest
@@ -139,11 +140,12 @@ def record_task(run_id: str, task_id: str, state: str, *, try_number: int = 1,
         )
         conn.execute(
             """insert into ops.task_runs (run_id, task_id, try_number, state, layer, rows,
-                                          started_at, finished_at, duration_seconds, error, details)
+                                          started_at, finished_at, duration_seconds, error, details,
+                                          hostname)
                values (%(run_id)s, %(task_id)s, %(try)s, %(state)s, %(layer)s, %(rows)s,
                        %(started)s, %(finished)s,
                        extract(epoch from (%(finished)s::timestamptz - %(started)s::timestamptz)),
-                       %(error)s, %(details)s::jsonb)
+                       %(error)s, %(details)s::jsonb, %(hostname)s)
                on conflict (run_id, task_id, try_number) do update set
                    state = excluded.state,
                    layer = coalesce(excluded.layer, ops.task_runs.layer),
@@ -155,10 +157,12 @@ def record_task(run_id: str, task_id: str, state: str, *, try_number: int = 1,
                        - coalesce(ops.task_runs.started_at, excluded.started_at))),
                    error = coalesce(excluded.error, ops.task_runs.error),
                    details = ops.task_runs.details || excluded.details,
+                   hostname = coalesce(excluded.hostname, ops.task_runs.hostname),
                    recorded_at = now()""",
             {"run_id": run_id, "task_id": task_id, "try": try_number, "state": state,
              "layer": layer, "rows": rows, "started": started_at, "finished": finished_at,
-             "error": error, "details": json.dumps(details or {}, default=str)},
+             "error": error, "details": json.dumps(details or {}, default=str),
+             "hostname": hostname or None},
         )
         _refresh_counts(conn, run_id)
     log.info("run %s: task %s try %s %s%s", run_id, task_id, try_number, state,

@@ -10,15 +10,38 @@ variables always win.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote_plus, urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXECUTOR_KINDS = ("local", "celery")
+
+# Passwords that ship with the product (the built-in default and .env.example's
+# placeholder): nobody may reach a console or Airflow guarded by one of these from
+# another machine.
+DEFAULT_PASSWORDS = frozenset({"", "admin", "change-me"})
+
+
+def is_loopback(host: str | None) -> bool:
+    """True when `host` only accepts connections from this machine (127.0.0.0/8, ::1, localhost).
+
+    An empty host, a wildcard (0.0.0.0, ::) or any other name counts as reachable
+    from the network: a name is not resolved, so only loopback literals pass.
+    """
+    host = (host or "").strip().strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def state_dir() -> Path:
@@ -61,14 +84,26 @@ class Settings(BaseSettings):
     airflow_api_url: str = "http://127.0.0.1:8080"
     airflow_username: str = "admin"
     airflow_password: SecretStr = SecretStr("admin")
+    # The interface `airflow api-server` listens on (AIRFLOW_API_URL is how clients reach it).
+    airflow_api_host: str = "127.0.0.1"
 
     console_port: int = 8501
+    # The interface the console listens on; anything but loopback needs a non-default password.
+    console_address: str = "127.0.0.1"
     console_public_read: bool = True
+    # Personal data (failed-row samples of email/name columns), task logs and database
+    # coordinates are shown to anonymous readers only when this is true.
+    console_public_details: bool = False
+    # A signed-in console session ends after this many minutes without a page run.
+    console_session_idle_minutes: float = 30.0
 
     # Alerts: silent when unset.
     alert_email_to: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 25
+    # auto: STARTTLS when the server offers it (required with SMTP_USER), SMTPS on port 465;
+    # starttls: always STARTTLS; ssl: SMTPS (TLS from the first byte). Certificates are verified.
+    smtp_tls: Literal["auto", "starttls", "ssl"] = "auto"
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str = "medallion@localhost"
@@ -103,6 +138,46 @@ class Settings(BaseSettings):
         """The maximum age in hours of a gold table (`gold.x` or `x`)."""
         overrides = parse_max_age_overrides(self.gold_max_age_overrides)
         return overrides.get(_gold_name(table), self.gold_max_age_hours)
+
+    # Executor of the local Airflow (`medallion airflow up`): `local` (LocalExecutor) or
+    # `celery` (CeleryExecutor with MEDALLION_CELERY_WORKERS `airflow celery worker`
+    # processes on CELERY_BROKER_URL). No broker means no Celery: never a silent fallback.
+    medallion_executor: str = "local"
+    medallion_celery_workers: int = 2
+    medallion_worker_concurrency: int = 2
+    celery_broker_url: SecretStr | None = None
+    # Default: Airflow's metadata database with the `db+` prefix (Celery's SQLAlchemy backend).
+    celery_result_backend: SecretStr | None = None
+
+    @field_validator("medallion_executor", mode="before")
+    @classmethod
+    def _executor_kind(cls, value: object) -> str:
+        """`local` or `celery`; Airflow's class names (LocalExecutor, CeleryExecutor) are accepted."""
+        kind = str(value or "local").strip().lower().removesuffix("executor")
+        if kind not in EXECUTOR_KINDS:
+            raise ValueError(f"MEDALLION_EXECUTOR must be one of {', '.join(EXECUTOR_KINDS)}, "
+                             f"not {value!r}")
+        return kind
+
+    @field_validator("medallion_celery_workers", "medallion_worker_concurrency")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @property
+    def uses_default_password(self) -> bool:
+        """True while AIRFLOW_PASSWORD (the Airflow and console sign-in) is a shipped default."""
+        return self.airflow_password.get_secret_value() in DEFAULT_PASSWORDS
+
+    def exposure_problem(self, host: str | None, what: str) -> str | None:
+        """Why `what` must not listen on `host` with these settings, or None when it may."""
+        if is_loopback(host) or not self.uses_default_password:
+            return None
+        return (f"{what} would listen on {host or 'every interface'} (reachable from other "
+                "machines) while AIRFLOW_PASSWORD is a default; set AIRFLOW_PASSWORD to a strong "
+                "password in .env, or keep it on 127.0.0.1")
 
     @property
     def postgres_password_value(self) -> str:

@@ -7,10 +7,16 @@ stopped by pid with SIGTERM. LocalExecutor with parallelism 4 (small machines);
 metadata in a PostgreSQL database of its own (`<POSTGRES_DB>_airflow`, created
 when missing); DAGs from the repository's `dags/`. Secrets (the JWT secret all
 components share, the Fernet key) are generated once and kept in the state
-folder, never in the repository. The SimpleAuthManager's user and password
-file is rewritten from AIRFLOW_USERNAME / AIRFLOW_PASSWORD on every `up`.
-The components get the project's own settings in their environment, so tasks
-see the same PostgreSQL, MongoDB and raw folder as the CLI.
+folder (mode 0600 from their creation), never in the repository. The
+SimpleAuthManager's user and password file is rewritten (mode 0600) from
+AIRFLOW_USERNAME / AIRFLOW_PASSWORD on every `up`.
+
+The api-server listens on AIRFLOW_API_HOST (127.0.0.1 unless set) and refuses
+any other address while AIRFLOW_PASSWORD is a default. The components get the
+project's own settings in their environment, so tasks see the same PostgreSQL,
+MongoDB and raw folder as the CLI, but each gets only the secrets it needs
+(see COMPONENT_SECRETS): tasks run inside the scheduler (LocalExecutor), so it
+carries theirs; the sign-in password reaches no process, only the password file.
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ import psycopg
 from psycopg import sql
 
 from etl.errors import ConfigError, ServiceUnavailable
-from stack.services import port_open, read_pid, spawn, stop_pid
+from stack import celery_local
+from stack.services import port_open, read_pid, spawn, stop_pid, write_private
 from etl.settings import PROJECT_ROOT, Settings, get_settings, state_dir
 
 log = logging.getLogger(__name__)
@@ -45,6 +52,26 @@ DAG_IDS = (
 )
 PARALLELISM = 4
 HEALTH_TIMEOUT_SECONDS = float(os.environ.get("MEDALLION_AIRFLOW_START_TIMEOUT", "300"))
+
+# The project's secrets, as environment variables. Airflow's own (the metadata
+# database URL, Fernet key, JWT secret, API secret key) go to every component: they
+# are how the components trust each other and read the metadata database.
+PROJECT_SECRETS = ("POSTGRES_PASSWORD", "MONGO_URI", "AIRFLOW_PASSWORD", "SMTP_USER",
+                   "SMTP_PASSWORD", "SLACK_WEBHOOK_URL")
+# What each process keeps of them. Tasks (and their retry/failure callbacks, which
+# send the alerts) run in processes the scheduler's LocalExecutor forks, so the
+# scheduler holds what tasks need: the data stores and the alert channels. DAG-level
+# callbacks run in the dag-processor and only record the run in PostgreSQL. The
+# api-server checks sign-ins against its password file; the triggerer runs no
+# project code. AIRFLOW_PASSWORD (the console and Airflow sign-in) reaches none.
+COMPONENT_SECRETS: dict[str, tuple[str, ...]] = {
+    "api-server": (),
+    "scheduler": ("POSTGRES_PASSWORD", "MONGO_URI", "SMTP_USER", "SMTP_PASSWORD",
+                  "SLACK_WEBHOOK_URL"),
+    "dag-processor": ("POSTGRES_PASSWORD",),
+    "triggerer": (),
+    "db-migrate": (),
+}
 
 
 @dataclass(frozen=True)
@@ -73,14 +100,12 @@ def _log_file(component: str) -> Path:
 
 
 def _secret(name: str, make) -> str:
-    """A secret generated once and kept (mode 600) in AIRFLOW_HOME."""
+    """A secret generated once and kept (mode 0600 from its creation) in AIRFLOW_HOME."""
     path = airflow_home() / name
     if path.exists() and path.read_text().strip():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
     value = make()
-    path.write_text(value + "\n")
-    path.chmod(0o600)
+    write_private(path, value + "\n")
     return value
 
 
@@ -104,10 +129,7 @@ def write_users(settings: Settings) -> None:
     password = settings.airflow_password.get_secret_value()
     if not settings.airflow_username or not password:
         raise ConfigError("AIRFLOW_USERNAME and AIRFLOW_PASSWORD must both be set for Airflow's login")
-    path = passwords_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({settings.airflow_username: password}))
-    path.chmod(0o600)
+    write_private(passwords_file(), json.dumps({settings.airflow_username: password}))
 
 
 # ---------------------------------------------------------------- environment
@@ -131,8 +153,8 @@ def _project_env(settings: Settings) -> dict[str, str]:
         "ENABLE_DATA_QUALITY_CHECKS": str(settings.enable_data_quality_checks).lower(),
         "AIRFLOW_API_URL": settings.airflow_api_url,
         "AIRFLOW_USERNAME": settings.airflow_username,
-        "AIRFLOW_PASSWORD": settings.airflow_password.get_secret_value(),
         "SMTP_PORT": str(settings.smtp_port),
+        "SMTP_TLS": settings.smtp_tls,
         "SMTP_FROM": settings.smtp_from,
         "MEDALLION_HOME": str(state_dir()),
     }
@@ -153,7 +175,8 @@ def airflow_env(settings: Settings | None = None, *, dags_folder: Path | None = 
     """The full environment of every Airflow component (and of `airflow` CLI calls).
 
     The process environment, then the project's settings, then Airflow's own
-    configuration; `extra` wins over everything (tests use it).
+    configuration; `extra` wins over everything (tests use it). `up` hands each
+    component only its share of the secrets (`component_env`).
     """
     settings = settings or get_settings()
     home = airflow_home()
@@ -166,7 +189,6 @@ def airflow_env(settings: Settings | None = None, *, dags_folder: Path | None = 
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": settings.sqlalchemy_url(
             metadata_database(settings), driver="psycopg2"),
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
         "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(PARALLELISM),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -193,15 +215,32 @@ def airflow_env(settings: Settings | None = None, *, dags_folder: Path | None = 
         "AIRFLOW__LOGGING__DAG_PROCESSOR_CHILD_PROCESS_LOG_DIRECTORY":
             str(state_dir() / "logs" / "airflow" / "dag_processor"),
     })
+    env.update(celery_local.executor_env(settings))
     env.update(extra or {})
     return env
 
 
 def settings_host(settings: Settings) -> str:
-    """The interface the API server binds to: the host of AIRFLOW_API_URL."""
-    from urllib.parse import urlsplit
+    """The interface the API server binds to: AIRFLOW_API_HOST (127.0.0.1 unless set)."""
+    return settings.airflow_api_host.strip() or "127.0.0.1"
 
-    return urlsplit(settings.airflow_api_url).hostname or "127.0.0.1"
+
+def _probe_host(settings: Settings) -> str:
+    host = settings_host(settings)
+    return "127.0.0.1" if host in ("0.0.0.0", "::") else host
+
+
+def component_env(env: dict[str, str], component: str) -> dict[str, str]:
+    """`env` without the project secrets `component` does not need (see COMPONENT_SECRETS)."""
+    keep = COMPONENT_SECRETS[component]
+    return {k: v for k, v in env.items() if k not in PROJECT_SECRETS or k in keep}
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to serve beyond this machine while the sign-in password is a default."""
+    problem = settings.exposure_problem(settings_host(settings), "Airflow's api-server")
+    if problem:
+        raise ConfigError(problem + " (AIRFLOW_API_HOST)")
 
 
 def _airflow_bin() -> str:
@@ -244,7 +283,8 @@ def migrate(env: dict[str, str]) -> None:
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log.info("migrating Airflow's metadata database (log: %s)", log_file)
     with open(log_file, "ab") as out:
-        result = subprocess.run([_airflow_bin(), "db", "migrate"], env=env, stdout=out,
+        result = subprocess.run([_airflow_bin(), "db", "migrate"],
+                                env=component_env(env, "db-migrate"), stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 cwd=airflow_home())
     if result.returncode != 0:
@@ -252,11 +292,11 @@ def migrate(env: dict[str, str]) -> None:
                                  f"see {log_file}")
 
 
-# ---------------------------------------------------------------- REST (console.airflow_client)
+# ---------------------------------------------------------------- REST (console.airflow_rest)
 
 def health(settings: Settings | None = None) -> dict[str, str]:
     """Component -> status from GET /api/v2/monitor/health ({} when the API does not answer)."""
-    from console.airflow_client import AirflowRequestFailed, AirflowUnavailable, client_from_settings
+    from console.airflow_rest import AirflowRequestFailed, AirflowUnavailable, client_from_settings
 
     try:
         report = client_from_settings(settings).health()
@@ -289,7 +329,7 @@ def wait_healthy(settings: Settings, timeout: float = HEALTH_TIMEOUT_SECONDS) ->
 
 def unpause_chain(settings: Settings, dag_ids=DAG_IDS, timeout: float = 180) -> list[str]:
     """Unpause the DAG chain once the dag-processor has parsed it; returns the DAGs unpaused."""
-    from console.airflow_client import client_from_settings
+    from console.airflow_rest import client_from_settings
 
     client = client_from_settings(settings)
     deadline = time.monotonic() + timeout
@@ -312,6 +352,100 @@ def unpause_chain(settings: Settings, dag_ids=DAG_IDS, timeout: float = 180) -> 
     return unpaused
 
 
+# ---------------------------------------------------------------- Celery workers (stack.celery_local)
+
+def _worker_pid_file(name: str) -> Path:
+    return airflow_home() / f"celery-{name}.pid"
+
+
+def _worker_log_file(name: str) -> Path:
+    return _log_file(f"celery-{name}")
+
+
+def _worker_pid_files() -> list[Path]:
+    """Pid files of every worker this state folder started, whatever the settings say now."""
+    return sorted(airflow_home().glob("celery-worker-*.pid"),
+                  key=lambda p: (len(p.name), p.name))
+
+
+def start_workers(settings: Settings, env: dict[str, str]) -> list[str]:
+    """Start the Celery workers that are not running; returns the names started."""
+    started = []
+    for name in celery_local.worker_names(settings):
+        if read_pid(_worker_pid_file(name)) is not None:
+            continue
+        argv = celery_local.worker_argv(_airflow_bin(), name, settings)
+        pid = spawn(argv, _worker_log_file(name), _worker_pid_file(name),
+                    env=celery_local.worker_env(env, name), cwd=airflow_home())
+        log.info("started airflow celery %s (pid %s, log %s)", name, pid, _worker_log_file(name))
+        started.append(name)
+    return started
+
+
+def wait_workers(settings: Settings, timeout: float = HEALTH_TIMEOUT_SECONDS) -> None:
+    """Wait until every worker answers a Celery ping; raise with the log to read otherwise."""
+    names = celery_local.worker_names(settings)
+    nodes = {celery_local.node_name(n): n for n in names}
+    deadline = time.monotonic() + timeout
+    answering: set[str] = set()
+    while time.monotonic() < deadline:
+        answering = celery_local.ping(settings, list(nodes))
+        if answering >= set(nodes):
+            return
+        dead = [n for n in names if read_pid(_worker_pid_file(n)) is None]
+        if dead:
+            raise ServiceUnavailable(f"Celery {', '.join(dead)} exited during start-up; "
+                                     f"see {_worker_log_file(dead[0])}")
+        time.sleep(2)
+    silent = [n for node, n in nodes.items() if node not in answering]
+    raise ServiceUnavailable(f"Celery {', '.join(silent)} did not answer a ping within "
+                             f"{timeout:.0f}s; see {_worker_log_file(silent[0])}")
+
+
+def stop_workers() -> list[str]:
+    """Stop every worker this state folder started (warm shutdown, then SIGKILL); their names."""
+    stopped = []
+    for pid_file in _worker_pid_files():
+        name = pid_file.name.removeprefix("celery-").removesuffix(".pid")
+        if stop_pid(pid_file, timeout=celery_local.STOP_TIMEOUT_SECONDS):
+            stopped.append(f"celery {name}")
+    return stopped
+
+
+def worker_statuses(settings: Settings) -> list[ComponentStatus]:
+    """One line per worker: configured ones, and any still running from an earlier `up`.
+
+    Up means the worker answers a Celery ping through the broker; only running
+    workers are pinged, and a broker that does not answer says so on each line.
+    """
+    names = list(celery_local.worker_names(settings))
+    for pid_file in _worker_pid_files():
+        name = pid_file.name.removeprefix("celery-").removesuffix(".pid")
+        if name not in names and read_pid(pid_file) is not None:
+            names.append(name)
+    pids = {name: read_pid(_worker_pid_file(name)) for name in names}
+    nodes = {name: celery_local.node_name(name) for name in names}
+    answering: set[str] = set()
+    broker_problem = ""
+    if any(pids.values()):
+        try:
+            celery_local.check_broker(settings)
+            answering = celery_local.ping(settings, [nodes[n] for n, pid in pids.items() if pid])
+        except (ConfigError, ServiceUnavailable) as exc:
+            broker_problem = str(exc)
+    result = []
+    for name in names:
+        ok = nodes[name] in answering
+        if ok:
+            detail = f"{nodes[name]}: ping ok"
+        elif pids[name] is None:
+            detail = f"not running; see {_worker_log_file(name)}"
+        else:
+            detail = f"{nodes[name]}: {broker_problem or 'no answer to a ping'}"
+        result.append(ComponentStatus(f"celery {name}", "up" if ok else "down", pids[name], detail))
+    return result
+
+
 # ---------------------------------------------------------------- commands
 
 def _argv(component: str, settings: Settings) -> list[str]:
@@ -325,11 +459,14 @@ def up(settings: Settings | None = None, *, env: dict[str, str] | None = None,
        wait_for_dags: bool = True) -> list[ComponentStatus]:
     """Create and migrate the metadata database, start what is not running, wait until healthy."""
     settings = settings or get_settings()
+    check_exposure(settings)
     airflow_home().mkdir(parents=True, exist_ok=True)
     write_users(settings)
     env = env or airflow_env(settings)
+    if celery_local.is_celery(settings):
+        celery_local.check_broker(settings)
     running = {c: read_pid(_pid_file(c)) for c in COMPONENTS}
-    if running["api-server"] is None and port_open(settings_host(settings), settings.airflow_port):
+    if running["api-server"] is None and port_open(_probe_host(settings), settings.airflow_port):
         # Another process (another Airflow?) holds the port: its health would look like ours.
         raise ConfigError(f"port {settings.airflow_port} of AIRFLOW_API_URL "
                           f"({settings.airflow_api_url}) is already in use by a process this "
@@ -340,9 +477,11 @@ def up(settings: Settings | None = None, *, env: dict[str, str] | None = None,
     for component in COMPONENTS:
         if running[component] is None:
             pid = spawn(_argv(component, settings), _log_file(component), _pid_file(component),
-                        env=env, cwd=airflow_home())
+                        env=component_env(env, component), cwd=airflow_home())
             log.info("started airflow %s (pid %s, log %s)", component, pid, _log_file(component))
     wait_healthy(settings)
+    if start_workers(settings, env) or celery_local.is_celery(settings):
+        wait_workers(settings)
     if wait_for_dags:
         unpause_chain(settings)
     return status(settings)
@@ -350,7 +489,7 @@ def up(settings: Settings | None = None, *, env: dict[str, str] | None = None,
 
 def down() -> list[str]:
     """SIGTERM every component this state folder started (by pid file); returns those stopped."""
-    stopped = []
+    stopped = stop_workers()
     for component in reversed(COMPONENTS):
         if stop_pid(_pid_file(component), timeout=30):
             stopped.append(component)
@@ -370,7 +509,18 @@ def status(settings: Settings | None = None) -> list[ComponentStatus]:
         up_ = (said == "healthy") if report else False
         detail = f"health: {said}" if report else f"API at {settings.airflow_api_url} does not answer"
         result.append(ComponentStatus(component, "up" if up_ else "down", pid, detail))
-    return result
+    return result + worker_statuses(settings)
+
+
+def with_executor(settings: Settings, *, executor: str | None = None, workers: int | None = None,
+                  concurrency: int | None = None) -> Settings:
+    """Settings with the command line's --executor / --workers / --concurrency (validated)."""
+    updates = {k: v for k, v in {"medallion_executor": executor, "medallion_celery_workers": workers,
+                                 "medallion_worker_concurrency": concurrency}.items()
+               if v is not None}
+    if not updates:
+        return settings
+    return Settings(**{**settings.model_dump(), **updates})
 
 
 def main(args: argparse.Namespace) -> int:
@@ -379,12 +529,18 @@ def main(args: argparse.Namespace) -> int:
         stopped = down()
         print("stopped: " + (", ".join(stopped) if stopped else "nothing (no Airflow component was running)"))
         return 0
-    settings = get_settings()
+    settings = with_executor(get_settings(), executor=getattr(args, "executor", None),
+                             workers=getattr(args, "workers", None),
+                             concurrency=getattr(args, "concurrency", None))
     statuses = up(settings) if args.action == "up" else status(settings)
-    width = max(len(c) for c in COMPONENTS)
+    width = max(len(s.name) for s in statuses)
     for s in statuses:
         print(f"{s.name.ljust(width)}  {s.state:<4}  pid {s.pid or '-':<8} {s.detail}")
     if args.action == "up":
         print(f"Airflow UI and API: {settings.airflow_api_url} (user {settings.airflow_username}); "
               f"logs in {state_dir() / 'logs'}")
+        if celery_local.is_celery(settings):
+            print(f"Executor: CeleryExecutor, {settings.medallion_celery_workers} worker(s) x "
+                  f"{settings.medallion_worker_concurrency} on "
+                  f"{celery_local.redacted(celery_local.broker_url(settings))}")
     return 0 if all(s.state == "up" for s in statuses) else 1

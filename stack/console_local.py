@@ -1,7 +1,8 @@
 """`medallion console [up|down|status]`: the Streamlit console as a detached local process.
 
 Streamlit is started from the repository root (it reads `.streamlit/config.toml`
-from the working directory) with its pid in `.medallion/console/console.pid`
+from the working directory) on CONSOLE_ADDRESS (127.0.0.1 unless set; any other
+address needs a non-default AIRFLOW_PASSWORD) with its pid in `.medallion/console/console.pid`
 and its output in `.medallion/logs/console.log`; `up` returns once
 `/_stcore/health` answers. Only the process this module started is ever stopped.
 """
@@ -16,9 +17,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from etl.errors import ServiceUnavailable
+from etl.errors import ConfigError, ServiceUnavailable
 from stack.services import port_open, read_pid, spawn, stop_pid
-from etl.settings import PROJECT_ROOT, Settings, get_settings, state_dir
+from etl.settings import PROJECT_ROOT, Settings, get_settings, is_loopback, state_dir
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,24 @@ def log_file() -> Path:
     return state_dir() / "logs" / "console.log"
 
 
+def _probe_host(settings: Settings | None = None) -> str:
+    """Where this machine reaches the console: loopback unless it listens on one address only."""
+    address = (settings or get_settings()).console_address.strip()
+    if not address or address in ("0.0.0.0", "::") or is_loopback(address):
+        return "127.0.0.1"
+    return address
+
+
 def _url(port: int) -> str:
-    return f"http://127.0.0.1:{port}"
+    host = _probe_host()
+    return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to listen beyond this machine while the sign-in password is a default."""
+    problem = settings.exposure_problem(settings.console_address, "The console")
+    if problem:
+        raise ConfigError(problem + " (CONSOLE_ADDRESS)")
 
 
 def healthy(port: int, timeout: float = 2.0) -> bool:
@@ -73,6 +90,7 @@ def start(settings: Settings | None = None, port: int | None = None,
           timeout: float = START_TIMEOUT_SECONDS) -> str:
     """Start the console (unless already running) and wait until it is healthy; returns its URL."""
     settings = settings or get_settings()
+    check_exposure(settings)
     current = running()
     if current is not None:
         pid, current_port = current
@@ -82,11 +100,12 @@ def start(settings: Settings | None = None, port: int | None = None,
             return _url(current_port)
         stop()
     port = port or settings.console_port
-    if port_open("127.0.0.1", port):
+    if port_open(_probe_host(settings), port):
         raise ServiceUnavailable(
             f"Port {port} is already taken by another program: set CONSOLE_PORT to a free port.")
     argv = [sys.executable, "-m", "streamlit", "run", str(APP.relative_to(PROJECT_ROOT)),
-            "--server.port", str(port), "--server.headless", "true"]
+            "--server.port", str(port), "--server.address", settings.console_address,
+            "--server.headless", "true"]
     pid = spawn(argv, log_file(), pid_file(), cwd=PROJECT_ROOT)
     _port_file().write_text(f"{port}\n")
     log.info("console starting (pid %s) on port %s; log %s", pid, port, log_file())

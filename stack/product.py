@@ -47,7 +47,7 @@ def ensure_sample(settings: Settings) -> str | None:
 
 def trigger_first_run(settings: Settings) -> str:
     """Trigger dag_2_data_ingesters through /api/v2 (the rest of the chain follows by assets)."""
-    from console.airflow_client import client_from_settings
+    from console.airflow_rest import client_from_settings
 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     run = client_from_settings(settings, timeout=30).trigger(
@@ -55,8 +55,22 @@ def trigger_first_run(settings: Settings) -> str:
     return run.get("dag_run_id") or "?"
 
 
+DEFAULT_PASSWORD_WARNING = (
+    "WARNING   AIRFLOW_PASSWORD (the Airflow and console sign-in) is a default password. "
+    "Anyone who can reach the console or Airflow can sign in and trigger, pause or clear runs. "
+    "Set AIRFLOW_PASSWORD to a strong password in .env; until then both stay on 127.0.0.1.")
+
+
+def default_password_warning(settings: Settings) -> str | None:
+    """The warning `medallion up` prints while the sign-in password is a default, else None."""
+    return DEFAULT_PASSWORD_WARNING if settings.uses_default_password else None
+
+
 def up(args: argparse.Namespace) -> int:
     """Bring everything up, print the addresses, return with the stack running."""
+    warning = default_password_warning(get_settings())
+    if warning:
+        print(warning, flush=True)
     for status in services.up():
         print(f"{status.name:<9} {status.state}  {status.address}  {status.detail}")
     settings = get_settings()
@@ -79,6 +93,9 @@ Everything is up.
   First run   {FIRST_DAG} / {run_id} (dag_3 and dag_4 follow on their assets)
   Logs        {state_dir() / 'logs'}
 Stop it all with `medallion down`.""")
+    warning = default_password_warning(settings)
+    if warning:
+        print(warning)
     return 0
 
 

@@ -17,6 +17,7 @@ ever stopped.
 from __future__ import annotations
 
 import glob
+import grp
 import logging
 import os
 import pwd
@@ -24,6 +25,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -71,6 +73,12 @@ def free_port() -> int:
 
 
 def _pid_alive(pid: int) -> bool:
+    """True while pid runs; a child of ours that exited (a zombie) is reaped and counts as dead."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: kill(0) below decides
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -132,6 +140,27 @@ def spawn(argv: list[str], log_file: Path, pid_file: Path, env: dict | None = No
     return proc.pid
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` as a file only its owner can read (mode 0600 from its creation).
+
+    The text goes to a new file opened with O_CREAT|O_EXCL and mode 0600 (a umask can
+    only narrow that), then replaces `path` in one rename: no moment exists where the
+    secret sits in a file others could read, and a reader never sees half of it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 _applied: set[str] = set()
 
 
@@ -176,12 +205,9 @@ def _write_services_env(updates: dict[str, str | None]) -> None:
             values.pop(key, None)
         else:
             values[key] = value
-    path = _services_env_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     body = "# Written by `medallion services up`: coordinates of private services.\n"
     body += "".join(f"{k}={v}\n" for k, v in sorted(values.items()))
-    path.write_text(body)
-    path.chmod(0o600)
+    write_private(_services_env_path(), body)
     reset_settings()
 
 
@@ -230,32 +256,14 @@ def private_postgres_up() -> dict[str, str]:
     else:
         port = PRIVATE_PG_PORT if not port_open("127.0.0.1", PRIVATE_PG_PORT) else free_port()
     if not (data / "PG_VERSION").exists():
-        data.mkdir(parents=True, exist_ok=True)
-        pwfile = _pg_dir() / "pwfile"
-        pwfile.write_text(password + "\n")
-        if user is not None:
-            for path in (_pg_dir(), data, pwfile):
-                os.chown(path, user.pw_uid, user.pw_gid)
-            # the unprivileged user must be able to reach the folder
-            p = _pg_dir()
-            while p != p.parent:
-                try:
-                    p.chmod(p.stat().st_mode | 0o011)
-                except PermissionError:
-                    break
-                p = p.parent
-        subprocess.run(
-            _as_user([_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=scram-sha-256",
-                      f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C"], user),
-            check=True, stdout=subprocess.DEVNULL,
-        )
-        pwfile.unlink()
+        _init_cluster(data, password, user)
     if not port_open("127.0.0.1", port):
         logfile = state_dir() / "logs" / "postgres.log"
         logfile.parent.mkdir(parents=True, exist_ok=True)
         logfile.touch()
         if user is not None:
             os.chown(logfile, user.pw_uid, user.pw_gid)
+            grant_traverse(logfile.parent, user)
         port = _start_cluster(data, logfile, port, user, movable="POSTGRES_PORT" not in env_values)
     return {
         "POSTGRES_HOST": "127.0.0.1",
@@ -263,6 +271,57 @@ def private_postgres_up() -> dict[str, str]:
         "POSTGRES_USER": "postgres",
         "POSTGRES_PASSWORD": password,
     }
+
+
+def _init_cluster(data: Path, password: str, user: pwd.struct_passwd | None) -> None:
+    """initdb the private cluster with `password`, through a 0600 file removed whatever happens."""
+    _pg_dir().mkdir(parents=True, exist_ok=True)
+    _pg_dir().chmod(0o700)
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    pwfile = _pg_dir() / "pwfile"
+    try:
+        write_private(pwfile, password + "\n")
+        if user is not None:
+            for path in (_pg_dir(), data, pwfile):
+                os.chown(path, user.pw_uid, user.pw_gid)
+            grant_traverse(_pg_dir().parent, user)
+        subprocess.run(
+            _as_user([_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=scram-sha-256",
+                      f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C"], user),
+            check=True, stdout=subprocess.DEVNULL,
+        )
+    finally:
+        pwfile.unlink(missing_ok=True)
+
+
+def _can_traverse(st: os.stat_result, user: pwd.struct_passwd) -> bool:
+    if st.st_uid == user.pw_uid:
+        return bool(st.st_mode & stat.S_IXUSR)
+    groups = {user.pw_gid, *(g.gr_gid for g in grp.getgrall() if user.pw_name in g.gr_mem)}
+    if st.st_gid in groups:
+        return bool(st.st_mode & stat.S_IXGRP)
+    return bool(st.st_mode & stat.S_IXOTH)
+
+
+def grant_traverse(folder: Path, user: pwd.struct_passwd) -> list[Path]:
+    """Let `user` pass through `folder` and its parents: the search bit for others, nothing more.
+
+    Only folders `user` cannot pass through yet change, and only by o+x (enter,
+    not list or write); each change is logged. Returns the folders changed.
+    """
+    changed = []
+    for path in [folder, *folder.parents]:
+        st = path.stat()
+        if _can_traverse(st, user):
+            continue
+        try:
+            path.chmod(stat.S_IMODE(st.st_mode) | stat.S_IXOTH)
+        except PermissionError:
+            break
+        log.warning("gave others search permission (o+x) on %s so the `%s` user can reach the "
+                    "private PostgreSQL cluster", path, user.pw_name)
+        changed.append(path)
+    return changed
 
 
 def _start_cluster(data: Path, logfile: Path, port: int, user, *, movable: bool,

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from console import charts, flags, ui
+from console import auth, charts, flags, ui
 from console.data import quality
 
 st.title("🧪 Data quality")
@@ -63,6 +63,6 @@ if results is not None and not results.empty:
         if samples.empty:
             ui.empty("No failed-row sample for this result.")
         else:
-            ui.table(samples)
+            ui.table(auth.redact_personal(samples))
 elif results is not None:
     ui.empty("No check result recorded yet.")

@@ -1,9 +1,10 @@
-"""Pipelines: every DAG, its runs, task instances and logs; trigger, pause, clear."""
+"""Pipelines: every DAG, its runs, task instances and logs; the executor, its workers and
+queue; trigger, pause, clear."""
 
 import pandas as pd
 import streamlit as st
 
-from console import actions, airflow_api, auth, charts, ui
+from console import actions, airflow_api, auth, charts, executor, ui
 from console.data import audit, runs
 
 st.title("🛠️ Pipelines")
@@ -20,10 +21,10 @@ def _remember(result: actions.ActionResult) -> None:
 def _show_result(result: actions.ActionResult) -> None:
     show = st.success if result.ok else (st.warning if result.outcome == "rejected" else st.error)
     show(("✅ " if result.ok else "⚠️ ") + result.message)
-    if result.audit_id is not None:
-        st.caption(f"Recorded in the audit log as #{result.audit_id}.")
-    else:
+    if result.audit_error:
         st.error(f"🗄️ The action was not written to the audit log: {result.audit_error}")
+    else:
+        st.caption(f"Recorded in the audit log as #{result.audit_id}.")
 
 
 def _dag_list() -> list[dict] | None:
@@ -40,6 +41,26 @@ def _dag_list() -> list[dict] | None:
     frame["next run"] = frame["next_run_at"].map(ui.fmt_time)
     ui.table(frame[["dag_id", "paused", "schedule", "last run", "when", "next run"]])
     return health
+
+
+def _executor() -> None:
+    view = ui.load(executor.summary, client)
+    if view is None:
+        return
+    name = view.executor or "not exposed"
+    cols = st.columns(4)
+    cols[0].metric("Executor", name, help=None if view.executor else
+                   "Airflow's API hides its configuration ([api] expose_config = False).")
+    cols[1].metric("Workers seen", len(view.workers),
+                   help=f"Hosts that ran the last {executor.RECENT_TASKS} task tries.")
+    cols[2].metric("Queued tasks", view.queued, help="Waiting for a free worker slot.")
+    cols[3].metric("Running tasks", view.running)
+    if view.workers.empty:
+        ui.empty("No task has reported its worker yet.")
+        return
+    frame = view.workers.copy()
+    frame["last started"] = frame["last started"].map(ui.fmt_ago)
+    ui.table(frame)
 
 
 def _runs(dag_id: str) -> list[dict]:
@@ -69,11 +90,16 @@ def _task_instances(dag_id: str, run_id: str) -> list[dict]:
     frame["try"] = frame["try_number"].astype(str) + " / " + (frame["max_tries"] + 1).astype(str)
     frame["duration"] = frame["duration_seconds"].map(ui.fmt_duration)
     frame["started"] = frame["start_date"].map(ui.fmt_time)
-    ui.table(frame[["task_id", "state", "try", "duration", "started", "operator"]])
+    frame["worker"] = frame["hostname"] if "hostname" in frame else None
+    ui.table(frame[["task_id", "state", "try", "duration", "started", "worker", "operator"]])
     return tasks
 
 
 def _log(dag_id: str, run_id: str, tasks: list[dict]) -> None:
+    if not auth.can_see_details():
+        st.info("🔐 Sign in (sidebar) to read task logs: they can hold personal data and "
+                "database addresses.")
+        return
     task_ids = [t["task_id"] for t in tasks]
     left, right = st.columns([3, 1])
     task_id = left.selectbox("Task", task_ids, key="log_task")
@@ -137,6 +163,8 @@ def _recorded_runs() -> None:
 
 
 dags = _dag_list()
+st.subheader("Executor and workers")
+_executor()
 if dags is None:
     _recorded_runs()
 elif dags:
@@ -161,6 +189,6 @@ if audit_log is not None:
     if audit_log.empty:
         ui.empty("No console action yet.")
     else:
-        audit_log["outcome"] = audit_log["outcome"].map({
-            "success": "✅ success", "failure": "❌ failure", "rejected": "⚠️ rejected"})
+        audit_log["outcome"] = audit_log["outcome"].map({"success": "✅ success", "failure": "❌ failure",
+                                                 "rejected": "⚠️ rejected", "pending": "⏳ pending"})
         ui.table(audit_log[["acted_at", "actor", "action", "target", "outcome", "detail"]])

@@ -20,7 +20,7 @@ import streamlit as st
 from sqlalchemy import Engine, TextClause, text
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
-from etl import db
+from etl import LAYERS, db  # noqa: F401  (LAYERS re-exported for pages)
 from etl.errors import ServiceUnavailable
 from etl.settings import get_settings
 
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 TTL_OPS_SECONDS = 30
 TTL_GOLD_SECONDS = 120
-LAYERS = ("bronze", "silver", "gold")
 
 _PING = text("select 1")
 
@@ -110,19 +109,6 @@ def read_ops(query: Query, **params) -> pd.DataFrame:
 def read_gold(query: Query, **params) -> pd.DataFrame:
     """Run a `gold` query, cached for TTL_GOLD_SECONDS (gold changes once per run)."""
     return _read_gold(_db_key(), query.name, query, params)
-
-
-def write(query: Query, **params):
-    """Run one statement in its own transaction; returns its single scalar (not cached)."""
-    try:
-        with _engine(_db_key()).begin() as conn:
-            value = _execute(conn, query, params).scalar_one()
-    except (OperationalError, InterfaceError, ProgrammingError) as exc:
-        if not _handled(exc):
-            raise
-        raise _unavailable(exc) from exc
-    _read_ops.clear()
-    return value
 
 
 def clear_caches() -> None:

@@ -38,7 +38,8 @@ def _record(context, state: str, error: str | None = None) -> None:
     try:
         runs.start_run(run_id, "airflow", dag_id, dag_run_id)
         runs.record_task(run_id, ti.task_id, state, try_number=ti.try_number,
-                         started_at=getattr(ti, "start_date", None), error=error)
+                         started_at=getattr(ti, "start_date", None), error=error,
+                         hostname=getattr(ti, "hostname", None))
     except Exception:  # noqa: BLE001 - metrics must not change the task's outcome
         log.exception("could not record %s of %s in ops.task_runs", state, ti.task_id)
 

@@ -104,5 +104,5 @@ def run_step(fn: Callable, *args, layer: str | None = None, quality: bool = Fals
                    started_at=getattr(dag_run, "start_date", None) or started_at, settings=settings)
     runs.record_task(run_id, ti.task_id, "running", try_number=ti.try_number, layer=layer,
                      rows=summary.get("rows"), started_at=started_at, details=summary,
-                     settings=settings)
+                     hostname=getattr(ti, "hostname", None), settings=settings)
     return {"run_id": run_id, **summary}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import uuid
 
+from etl import runs
 from etl.ingest import ingest
 from etl.ingest.report import IngestReport
 
@@ -35,7 +35,7 @@ def render(report: IngestReport) -> str:
 
 def main(args: argparse.Namespace) -> int:
     """Run the bronze ingestion; exit 0 unless --strict and a file was rejected."""
-    run_id = f"cli-{uuid.uuid4().hex[:12]}"
+    run_id = runs.new_run_id("ingest")
     report = ingest(getattr(args, "raw_dir", None), run_id=run_id,
                     progress=not getattr(args, "no_progress", False))
     print(render(report))

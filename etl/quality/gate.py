@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 import sys
-import uuid
 from datetime import datetime, timezone
 
+from etl import runs
 from etl.errors import QualityGateFailed
 from etl.quality import store
 from etl.quality.results import LayerResult, number
@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def new_run_id() -> str:
-    """A run id for scans not started by a pipeline run."""
-    return f"check-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    """A run id for scans not started by a pipeline run (the one format: etl.runs.new_run_id)."""
+    return runs.new_run_id("check")
 
 
 def run_checks(layer: str, *, run_id: str | None = None, tables: list[str] | None = None,

@@ -11,6 +11,7 @@ import logging
 import re
 from pathlib import Path
 
+from etl import LAYERS
 from etl.errors import ConfigError, TerminalError
 from etl.quality import soda_internals
 from etl.quality.results import CheckResult
@@ -21,7 +22,6 @@ log = logging.getLogger(__name__)
 CHECKS_DIR = PROJECT_ROOT / "checks"
 SODA_GLOBAL_CONFIG = CHECKS_DIR / "soda_config.yml"
 DATA_SOURCE = "video_analytics"
-LAYERS = ("bronze", "silver", "gold")
 SAMPLE_LIMIT = 20
 
 

@@ -7,7 +7,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from console import airflow_api
+from console import airflow_api, auth
 from tests.support import console_testdata
 from tests.support.console_fakes import FakeAirflow
 from tests.support.console_helpers import APP, PAGES
@@ -15,12 +15,14 @@ from tests.support.console_helpers import APP, PAGES
 
 @pytest.fixture(autouse=True)
 def _fresh_streamlit_caches():
-    """Cached results and clients must not leak between tests."""
+    """Cached results, clients and sign-in lockouts must not leak between tests."""
     st.cache_data.clear()
     st.cache_resource.clear()
+    auth.GUARD.reset()
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+    auth.GUARD.reset()
 
 
 @pytest.fixture

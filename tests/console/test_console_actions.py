@@ -53,7 +53,7 @@ def test_sign_in_with_wrong_then_right_password(loaded_db, fake_airflow, open_pa
 
 
 def test_page_shows_runs_tasks_and_log(loaded_db, fake_airflow, open_page):
-    at = select_dag(open_page("pipelines"), SILVER)
+    at = select_dag(open_page("pipelines", signed_in="admin"), SILVER)
     no_exception(at)
     runs = fake_airflow.runs[SILVER]
     assert at.selectbox(key="run").value == runs[0]["dag_run_id"]

@@ -58,13 +58,13 @@ def test_acknowledge_closes_the_flag_and_is_audited(observed_db, fake_airflow, o
                                                 f"anomaly/{anomaly_id}", "success")
 
 
-def test_acknowledging_a_closed_flag_is_rejected_and_audited(observed_db, fake_airflow):
+def test_acknowledging_a_closed_flag_fails_and_is_audited(observed_db, fake_airflow):
     from console import operations
 
     [(anomaly_id,)] = _rows(observed_db, "select anomaly_id from ops.anomalies "
                                          "where resolution = 'acknowledged'")
     result = operations.acknowledge_anomaly("admin", anomaly_id, "gold.kpi_summary rows written")
-    assert (result.ok, result.outcome) == (False, "rejected")
+    assert (result.ok, result.outcome) == (False, "failure")
     assert "already closed" in result.message and result.audit_id is not None
 
 

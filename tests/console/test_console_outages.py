@@ -43,11 +43,14 @@ def test_database_down_keeps_airflow_views(database_down, fake_airflow, open_pag
     assert len(health) == 5
 
 
-def test_action_with_database_down_says_audit_failed(database_down, fake_airflow, open_page):
+def test_action_with_database_down_is_refused(database_down, fake_airflow, open_page):
     at = open_page("pipelines", signed_in="admin")
     at.button(key="pause_toggle").click().run()
     no_exception(at)
-    assert fake_airflow.paused["dag_1_dw_layers_generator"] is False
+    # the audit fails closed: without its row the action is not taken
+    assert fake_airflow.paused["dag_1_dw_layers_generator"] is True
+    assert not [c for c in fake_airflow.calls if c[0] == "set_paused"]
+    assert any("was not sent to Airflow" in e.value for e in at.error)
     assert any("not written to the audit log" in e.value for e in at.error)
 
 

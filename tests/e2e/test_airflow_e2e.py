@@ -145,7 +145,7 @@ class Stack:
     def api(self):
         from airflow_client.client import ApiClient, Configuration
 
-        from console.airflow_client import client_from_settings
+        from console.airflow_rest import client_from_settings
 
         token = client_from_settings(self.settings).fetch_token()
         return ApiClient(Configuration(host=self.settings.airflow_api_url, access_token=token))

@@ -63,7 +63,7 @@ class Api:
     """The few REST calls the test needs, with a JWT from /auth/token."""
 
     def __init__(self, settings):
-        from console.airflow_client import client_from_settings
+        from console.airflow_rest import client_from_settings
 
         self.client = client_from_settings(settings, timeout=30)
 

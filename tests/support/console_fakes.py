@@ -9,6 +9,7 @@ from console.airflow_api import AirflowRequestFailed, AirflowUnavailable
 T0 = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)
 DAG_IDS = ["dag_1_dw_layers_generator", "dag_2_data_ingesters", "dag_3_data_transformer_bronze",
            "dag_3_data_transformer_bronze_json", "dag_4_data_transformer_silver"]
+WORKERS = ["worker-1@host-a", "worker-2@host-a"]
 
 
 class FakeAirflow:
@@ -22,6 +23,18 @@ class FakeAirflow:
         self.paused = {dag_id: dag_id == "dag_1_dw_layers_generator" for dag_id in DAG_IDS}
         self.runs = {dag_id: [self._run(dag_id, i) for i in range(5)] for dag_id in DAG_IDS}
         self.triggered: list[tuple[str, dict]] = []
+        self.executor: str | None = "CeleryExecutor"  # None: /config not exposed
+        # Task instances running or queued right now, beside the finished ones of the runs.
+        self.live: list[dict] = [
+            {"dag_id": "dag_4_data_transformer_silver", "dag_run_id": "manual__live",
+             "task_id": "build_gold", "map_index": -1, "state": "running", "try_number": 1,
+             "max_tries": 3, "duration_seconds": None, "start_date": T0, "end_date": None,
+             "operator": "@task", "hostname": WORKERS[1]},
+            *({"dag_id": "dag_3_data_transformer_bronze", "dag_run_id": "manual__live",
+               "task_id": f"queued_{n}", "map_index": -1, "state": "queued", "try_number": 0,
+               "max_tries": 3, "duration_seconds": None, "start_date": None, "end_date": None,
+               "operator": "@task", "hostname": None} for n in range(3)),
+        ]
 
     def _run(self, dag_id: str, i: int) -> dict:
         start = T0 - timedelta(days=i)
@@ -63,8 +76,28 @@ class FakeAirflow:
                          "try_number": 4 if failed else 1, "max_tries": 3,
                          "duration_seconds": 5.0 + i, "start_date": run["start_date"] + timedelta(seconds=10 * i),
                          "end_date": run["start_date"] + timedelta(seconds=10 * i + 5),
-                         "operator": "@task"})
+                         "operator": "@task", "hostname": WORKERS[i % len(WORKERS)]})
         return rows
+
+    def config_value(self, section: str, option: str) -> str | None:
+        self._check("config_value", section, option)
+        return self.executor if (section, option) == ("core", "executor") else None
+
+    def task_instances_across_dags(self, state: str | None = None,
+                                   limit: int = 200) -> tuple[list[dict], int]:
+        self._check("task_instances_across_dags", state)
+        rows = [{"dag_id": dag_id, "dag_run_id": run["dag_run_id"], **ti}
+                for dag_id in DAG_IDS for run in self.runs[dag_id][:2]
+                for ti in self.task_instances(dag_id, run["dag_run_id"])]
+        rows += self.live
+        if state:
+            rows = [r for r in rows if r["state"] == state]
+        return rows[:limit], len(rows)
+
+    def health(self) -> dict:
+        self._check("health")
+        return {"metadatabase": "healthy", "scheduler": "healthy", "triggerer": "healthy",
+                "dag_processor": "healthy"}
 
     def log_tail(self, dag_id, dag_run_id, task_id, try_number, lines=100, map_index=-1) -> str:
         self._check("log_tail", dag_id, dag_run_id, task_id, try_number)

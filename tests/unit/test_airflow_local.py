@@ -9,6 +9,8 @@ from argparse import Namespace
 import pytest
 
 from stack import airflow_local
+from pydantic import SecretStr
+
 from etl.settings import PROJECT_ROOT, Settings, state_dir
 
 
@@ -85,3 +87,86 @@ def test_up_refuses_a_port_held_by_someone_else(settings):
         taken = settings.model_copy(update={"airflow_api_url": f"http://127.0.0.1:{port}"})
         with pytest.raises(ConfigError, match="already in use"):
             airflow_local.up(taken)
+
+
+# ------------------------------------------------------------------ security (issue 12)
+
+def _modes_at_creation(monkeypatch):
+    """Record the mode each file has the moment it is first written (before any chmod)."""
+    import os
+
+    seen = {}
+    real_open = os.open
+
+    def spy(path, flags, mode=0o777, *args, **kwargs):
+        fd = real_open(path, flags, mode, *args, **kwargs)
+        if flags & os.O_CREAT:
+            seen[str(path)] = stat.S_IMODE(os.fstat(fd).st_mode)
+        return fd
+
+    monkeypatch.setattr(os, "open", spy)
+    return seen
+
+
+def test_secret_files_are_0600_from_their_creation(settings, monkeypatch):
+    import os
+
+    seen = _modes_at_creation(monkeypatch)
+    old_umask = os.umask(0o022)  # a usual umask: a plain write would give 0644
+    try:
+        airflow_local.airflow_env(settings)
+        airflow_local.write_users(settings)
+    finally:
+        os.umask(old_umask)
+    home = state_dir() / "airflow"
+    for name in ("jwt_secret", "fernet_key", "api_secret_key", "simple_auth_manager_passwords.json"):
+        path = home / name
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+        created = [mode for p, mode in seen.items() if p.startswith(str(home / f".{name}."))]
+        assert created == [0o600], (name, seen)
+    assert not [p for p in home.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_each_component_gets_only_its_secrets(settings, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_PASSWORD", "from-the-shell")  # inherited: must not pass on
+    full = airflow_local.airflow_env(settings.model_copy(update={
+        "smtp_user": "alerts", "smtp_password": SecretStr("smtp-pw"),
+        "slack_webhook_url": SecretStr("https://hook/x")}))
+    envs = {c: airflow_local.component_env(full, c) for c in airflow_local.COMPONENTS}
+    for component, env in envs.items():
+        assert "AIRFLOW_PASSWORD" not in env, component  # sign-in password: nobody
+        assert "s3cret" not in env.values(), component
+        # Airflow's own secrets: every component
+        assert env["AIRFLOW__CORE__FERNET_KEY"] and env["AIRFLOW__API_AUTH__JWT_SECRET"]
+    tasks = envs["scheduler"]  # LocalExecutor: tasks and their alert callbacks run under it
+    assert tasks["POSTGRES_PASSWORD"] == "pg-secret" and tasks["SMTP_PASSWORD"] == "smtp-pw"
+    assert tasks["SLACK_WEBHOOK_URL"] == "https://hook/x"
+    assert envs["dag-processor"]["POSTGRES_PASSWORD"] == "pg-secret"
+    assert "SMTP_PASSWORD" not in envs["dag-processor"]
+    for component in ("api-server", "triggerer"):
+        for name in ("POSTGRES_PASSWORD", "SMTP_PASSWORD", "SLACK_WEBHOOK_URL", "SMTP_USER"):
+            assert name not in envs[component], (component, name)
+
+
+def test_api_server_binds_to_loopback_by_default(settings):
+    assert airflow_local.settings_host(settings) == "127.0.0.1"
+    assert airflow_local.airflow_env(settings)["AIRFLOW__API__HOST"] == "127.0.0.1"
+    wide = settings.model_copy(update={"airflow_api_url": "http://airflow.example.com:8080"})
+    assert airflow_local._argv("api-server", wide)[2:4] == ["--host", "127.0.0.1"]
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::", "airflow.example.com"])
+def test_api_server_refuses_a_public_address_with_the_default_password(settings, host):
+    from etl.errors import ConfigError
+
+    exposed = settings.model_copy(update={"airflow_api_host": host,
+                                          "airflow_password": SecretStr("admin")})
+    with pytest.raises(ConfigError, match="AIRFLOW_PASSWORD"):
+        airflow_local.up(exposed)
+    assert not airflow_local.passwords_file().exists()  # refused before anything was written
+    # with a real password the check passes (up then fails later on the port check only)
+    airflow_local.check_exposure(exposed.model_copy(update={"airflow_password": SecretStr("l0ng-Pa55")}))
+
+
+def test_api_server_on_loopback_with_the_default_password_is_fine(settings):
+    airflow_local.check_exposure(settings.model_copy(update={"airflow_password": SecretStr("admin")}))

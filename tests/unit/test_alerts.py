@@ -41,3 +41,38 @@ def test_unreachable_channels_report_false_without_raising():
                          slack_webhook_url=f"http://127.0.0.1:{port}/hook")
     assert send_email(ALERT, settings) is False
     assert send_slack(ALERT, settings) is False
+
+
+def test_port_465_is_smtps_with_a_verifying_context(monkeypatch):
+    import smtplib
+    import ssl
+
+    used = {}
+
+    class FakeSmtps:
+        def __init__(self, host, port, timeout, context):
+            used.update(host=host, port=port, context=context)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def ehlo(self):
+            pass
+
+        def login(self, user, password):
+            used["login"] = user
+
+        def send_message(self, msg):
+            used["sent"] = msg["Subject"]
+
+    monkeypatch.setattr(smtplib, "SMTP_SSL", FakeSmtps)
+    monkeypatch.setattr(smtplib, "SMTP", None)  # a plain connection must not be tried
+    settings = _settings(smtp_host="mail.example.com", smtp_port=465, smtp_user="alerts",
+                         smtp_password="pw", alert_email_to="ops@example.com")
+    assert send_email(ALERT, settings) is True
+    context = used["context"]
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert used["login"] == "alerts" and used["sent"] == ALERT.subject

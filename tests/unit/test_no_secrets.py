@@ -55,7 +55,8 @@ ASSIGNMENT = re.compile(
     """)
 # Keys that name where a secret lives or how it is shaped, not the secret itself.
 NOT_A_SECRET_KEY = re.compile(r"(?i)(?:_file|_path|_dir|_url|_uri|_env|_var|_name|_length|_ttl|"
-                              r"_timeout|_seconds|_minutes|_expiration|_field|_type|_user|_username)$")
+                              r"_timeout|_seconds|_minutes|_expiration|_field|_type|_user|_username|"
+                              r"secret_?name)$")  # a Kubernetes Secret's name is a reference
 
 # Values that are documented placeholders, not secrets.
 PLACEHOLDER = re.compile(
@@ -93,6 +94,10 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the same in-memory Settings: the Airflow password handed to the components under test",
     ("tests/unit/test_quality_scan.py", "pa${ss}word"):
         "an in-memory Settings value that proves a `$` in a password is not templated by Soda",
+    ("deploy/helm/values.yaml", "smtp-password"):
+        "the Helm chart's secretKey: the name of a key inside a Kubernetes Secret, not its value",
+    ("deploy/helm/values.yaml", "slack-webhook-url"):
+        "the Helm chart's secretKey: the name of a key inside a Kubernetes Secret, not its value",
 }
 
 

@@ -1,4 +1,6 @@
-"""SQL is always parameterised: a static check of every Python file under etl/ and console/.
+"""SQL is always parameterised: a static check of every Python file of the product.
+
+The packages (etl/, console/, stack/), the DAG files (dags/) and the benchmarks (bench/).
 
 Inspected with `ast`, not regular expressions. The SQL handed to `execute`,
 `executemany`, `exec_driver_sql`, `copy`, `mogrify` and `read_sql*`, and the string
@@ -7,7 +9,8 @@ given to `psycopg.sql.SQL(...)` or SQLAlchemy `text(...)`, must be one of:
 - a string literal (values travel separately, as `%s` / `:name` parameters);
 - a psycopg composition: `sql.SQL("...").format(sql.Identifier(...), sql.Literal(...))`,
   `sql.SQL(", ").join(...)`, `sql.Identifier`, `sql.Literal`, `sql.Composed`;
-- a name (local or module-level) or a constant table of queries holding only those.
+- a name (local or module-level) or a constant table of queries holding only those, or
+  the variable of a loop over such a table.
 
 An f-string with a value in it, `%` formatting, `str.format`, `str.join` or `+` with a
 non-literal builds SQL from data and fails the test. SQL whose origin the check cannot
@@ -24,7 +27,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("etl", "console")
+PACKAGES = ("etl", "console", "stack", "dags", "bench")
 
 SQL_METHODS = {"execute", "executemany", "exec_driver_sql", "copy", "mogrify", "read_sql",
                "read_sql_query"}
@@ -69,6 +72,8 @@ class Scope:
     assigned: dict[str, list[ast.expr]] = field(default_factory=dict)
     params: set[str] = field(default_factory=set)
     loop_vars: set[str] = field(default_factory=set)
+    # loop variable -> what it iterates (a constant table of queries is safe to loop over)
+    iterated: dict[str, ast.expr] = field(default_factory=dict)
 
 
 def _call_name(func: ast.expr) -> str:
@@ -107,6 +112,8 @@ def _scope_of(body: ast.AST, params: set[str] | None = None) -> Scope:
                 scope.assigned.setdefault(node.target.id, []).append(value)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
             scope.loop_vars.update(_targets(node.target))
+            if isinstance(node.target, ast.Name):
+                scope.iterated.setdefault(node.target.id, node.iter)
         elif isinstance(node, ast.withitem) and node.optional_vars is not None:
             scope.loop_vars.update(_targets(node.optional_vars))
         elif isinstance(node, ast.NamedExpr):
@@ -208,6 +215,8 @@ class Checker:
         if name in scope.params:
             return "cannot tell where this SQL comes from (a parameter)"
         if name in scope.loop_vars:
+            if name in scope.iterated and scope.assigned.get(name) is None:
+                return self._table_problem(scope.iterated[name], scope, depth + 1)
             return "cannot tell where this SQL comes from (a loop or unpacked variable)"
         if name in self.module.assigned:
             return self._name_problem(name, self.module, depth + 1)
@@ -344,6 +353,9 @@ UNSAFE = {
     "augmented": 'def f(conn, w):\n    q = "select 1"\n    q += w\n    conn.execute(q)\n',
     "fragment from a parameter": 'def f(conn, w):\n    W = w\n    conn.execute(f"select * from t where {W}")\n',
     "in a closure": 'def f(conn, t):\n    def g():\n        conn.execute(f"drop table {t}")\n    g()\n',
+    "loop over values": 'def f(conn, names):\n    for n in names:\n        conn.execute(n)\n',
+    "loop over built SQL": ('def f(conn, t):\n    for q in [f"drop table {t}", "select 1"]:\n'
+                            '        conn.execute(q)\n'),
 }
 
 SAFE = {
@@ -362,6 +374,8 @@ SAFE = {
     "a method named text": 'def f(sink, cols):\n    sink.text(",".join(cols))\n',
     "concatenated literals": 'def f(conn):\n    conn.execute("select 1 " + "from t")\n',
     "not SQL": 'def f(scan):\n    return scan.execute()\n',
+    "loop over a constant table": ('QS = ["select 1", """analyze"""]\ndef f(conn):\n'
+                                   '    for q in QS:\n        conn.execute(q)\n'),
 }
 
 

@@ -171,6 +171,7 @@ class AirflowClient:
             "start_date": t.start_date,
             "end_date": t.end_date,
             "operator": t.operator_name or t.operator or "",
+            "hostname": t.hostname or None,
         } for t in resp.task_instances]
         return sorted(rows, key=lambda r: (r["start_date"] is None, r["start_date"] or datetime.max,
                                            r["task_id"]))
@@ -216,6 +217,40 @@ class AirflowClient:
                                            f"{resp.data[:300]!r}", resp.status)
             return json.loads(resp.data) if resp.data else {}
         raise AirflowRequestFailed(f"Airflow refused {method} {path} after renewing the token", 401)
+
+    def config_value(self, section: str, option: str) -> str | None:
+        """One option of Airflow's configuration; None when the API does not expose it
+        (`[api] expose_config` is False by default: 403)."""
+        try:
+            body = self.request("GET", f"/config/section/{section}/option/{option}")
+        except AirflowRequestFailed as exc:
+            if exc.status in (403, 404):
+                return None
+            raise
+        for found in body.get("sections", []):
+            for item in found.get("options", []):
+                if item.get("key") == option:
+                    return item.get("value")
+        return None
+
+    def task_instances_across_dags(self, state: str | None = None,
+                                   limit: int = 200) -> tuple[list[dict], int]:
+        """The latest task instances of every DAG (newest start first), optionally in one
+        state, and how many match in all: who ran what, and what waits in the queue."""
+        query = f"limit={int(limit)}&order_by=-start_date" + (f"&state={state}" if state else "")
+        body = self.request("GET", f"/dags/~/dagRuns/~/taskInstances?{query}")
+        rows = [{
+            "dag_id": t.get("dag_id"),
+            "dag_run_id": t.get("dag_run_id"),
+            "task_id": t.get("task_id"),
+            "try_number": t.get("try_number"),
+            "state": t.get("state") or "none",
+            "hostname": t.get("hostname") or None,
+            "queue": t.get("queue"),
+            "start_date": t.get("start_date"),
+            "end_date": t.get("end_date"),
+        } for t in body.get("task_instances", [])]
+        return rows, int(body.get("total_entries", len(rows)))
 
     def dag_params(self, dag_id: str) -> dict[str, dict]:
         """The DAG's declared params: name -> {default, schema, description}."""
