@@ -29,6 +29,7 @@ PAGES = [
             url_path="volumes"),
     st.Page("app_pages/gold_kpis.py", title="Gold KPIs", icon="🏆", url_path="gold-kpis"),
     st.Page("app_pages/changes.py", title="What changed", icon="🔀", url_path="changes"),
+    st.Page("app_pages/lineage.py", title="Lineage", icon="🧬", url_path="lineage"),
 ]
 
 if auth.can_read():

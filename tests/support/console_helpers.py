@@ -15,6 +15,7 @@ PAGES = {
     "volumes": "app_pages/volumes.py",
     "gold_kpis": "app_pages/gold_kpis.py",
     "changes": "app_pages/changes.py",
+    "lineage": "app_pages/lineage.py",
 }
 
 
