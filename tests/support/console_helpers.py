@@ -16,6 +16,7 @@ PAGES = {
     "gold_kpis": "app_pages/gold_kpis.py",
     "changes": "app_pages/changes.py",
     "lineage": "app_pages/lineage.py",
+    "redo": "app_pages/redo.py",
 }
 
 
