@@ -263,9 +263,11 @@ def to_dot(graph: Lineage, notes: dict[str, list[str]] | None = None,
                      'fontname="sans-serif"; fontsize=11; color="#cbd5e0"; style="rounded";')
         for node in graph.of_kind(*kinds):
             lines.append("    " + _node(node, notes, states, selected))
+        # a table's checks sit next to it, inside its layer's box
+        for node in graph.of_kind("checks"):
+            if node.table.split(".", 1)[0] in kinds:
+                lines.append("    " + _node(node, notes, states, selected))
         lines.append("  }")
-    for node in graph.of_kind("checks"):
-        lines.append("  " + _node(node, notes, states, selected))
     for upstream, downstream in sorted(graph.edges):
         bold = selected in (upstream, downstream)
         lines.append(f"  {_quote(upstream)} -> {_quote(downstream)}"

@@ -128,6 +128,9 @@ def annotations(stale_tables: set[str] | None = None) -> tuple[dict[str, list[st
             row = by_table[node.table]
             notes[node.node_id] = [f"{ui.compact_number(row['rows'])} rows",
                                    f"built {ui.fmt_ago(row['built_at'])}"]
+        elif node.model in by_table:  # a companion table (e.g. _rejected) of a model
+            notes[node.node_id] = [f"built {ui.fmt_ago(by_table[node.model]['built_at'])} "
+                                   f"by {node.model}"]
         elif node.kind != "mongo":
             notes[node.node_id] = ["not built yet"]
         if node.table in (stale_tables or set()):
