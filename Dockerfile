@@ -10,7 +10,7 @@ FROM ${AIRFLOW_IMAGE}
 USER root
 # Writable by the airflow user and by any UID in group 0 (compose runs as
 # AIRFLOW_UID:0), so named volumes mounted on these paths start writable.
-RUN mkdir -p /opt/medallion/data/raw /opt/medallion/data/processed /opt/airflow/auth \
+RUN mkdir -p /opt/medallion/data/raw /opt/airflow/auth \
  && chown -R airflow:0 /opt/medallion /opt/airflow/auth \
  && chmod -R g+rwX /opt/medallion /opt/airflow/auth
 
@@ -34,5 +34,4 @@ RUN pip install --no-cache-dir -c constraints.txt "apache-airflow==${AIRFLOW_VER
 ENV PYTHONPATH=/opt/medallion \
     AIRFLOW__CORE__DAGS_FOLDER=/opt/medallion/dags \
     AIRFLOW__CORE__LOAD_EXAMPLES=False \
-    RAW_DATA_PATH=/opt/medallion/data/raw \
-    PROCESSED_DATA_PATH=/opt/medallion/data/processed
+    RAW_DATA_PATH=/opt/medallion/data/raw

@@ -30,7 +30,7 @@ PY
 echo "airflow-init: project schema"
 medallion init
 
-mkdir -p "${RAW_DATA_PATH}" "${PROCESSED_DATA_PATH}"
+mkdir -p "${RAW_DATA_PATH}"
 if [ -z "$(find "${RAW_DATA_PATH}" -type f -print -quit)" ]; then
   echo "airflow-init: ${RAW_DATA_PATH} is empty, generating a sample"
   medallion generate --out "${RAW_DATA_PATH}"

@@ -1,7 +1,6 @@
 """The one reader of the environment: a frozen, typed settings object.
 
-Variables are those of the original pipeline (POSTGRES_*, MONGO_*, RAW_DATA_PATH,
-PROCESSED_DATA_PATH) plus Airflow's API address and credentials. A `.env` file in
+Variables are those of the original pipeline (POSTGRES_*, MONGO_*, RAW_DATA_PATH) plus Airflow's API address and credentials. A `.env` file in
 the working directory is read when present. Private services started by
 `medallion services up` write their coordinates to `.medallion/services.env`,
 which is read after `.env` and before the process environment, so explicit
@@ -72,13 +71,11 @@ class Settings(BaseSettings):
     mongo_uri: SecretStr | None = None
 
     raw_data_path: Path = Path("data/raw")
-    processed_data_path: Path = Path("data/processed")
 
     bronze_batch_size: int = 1000
     # Decompressed bytes of one raw file beyond which it is rejected (a gzip bomb of valid
     # rows would otherwise fill bronze); generous, since real exports are far smaller.
     ingest_max_file_bytes: int = Field(default=20 * 1024**3, gt=0)
-    silver_batch_size: int = 5000
     enable_data_quality_checks: bool = True
 
     airflow_api_url: str = "http://127.0.0.1:8080"
@@ -203,9 +200,6 @@ class Settings(BaseSettings):
     def raw_dir(self) -> Path:
         """RAW_DATA_PATH resolved against the working directory."""
         return self.raw_data_path.expanduser().resolve()
-
-    def processed_dir(self) -> Path:
-        return self.processed_data_path.expanduser().resolve()
 
     def sqlalchemy_url(self, database: str | None = None, driver: str = "psycopg") -> str:
         """The only place a PostgreSQL DSN is built (see etl.db)."""

@@ -82,6 +82,7 @@ def up(args: argparse.Namespace) -> int:
             print(f"sample    {summary}")
     print("airflow   starting (api-server, scheduler, dag-processor, triggerer)...", flush=True)
     airflow_local.up(settings)
+    airflow_local.unpause_chain(settings, airflow_local.MONITOR_DAG_IDS)
     url = console_local.start(settings)
     run_id = trigger_first_run(settings)
     print(f"""

@@ -15,7 +15,7 @@ from typing import Any, Callable
 log = logging.getLogger(__name__)
 
 # The original pipeline's Airflow Variables; when set they win over the settings.
-VARIABLES = ("bronze_batch_size", "silver_batch_size", "enable_data_quality_checks")
+VARIABLES = ("bronze_batch_size", "enable_data_quality_checks")
 
 
 def apply_variables(settings, variables: dict[str, Any]):

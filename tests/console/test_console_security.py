@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from console import auth, charts
-from console_helpers import APP, no_exception, texts
+from tests.support.console_helpers import APP, no_exception, texts
 from etl.settings import reset_settings
 
 EMAIL = "jane.doe@example.com"

@@ -19,6 +19,8 @@ DAG_IDS = {
     "dag_3_data_transformer_bronze_json",
     "dag_4_data_transformer_silver",
 }
+# Ours, beside the original chain.
+MONITOR_DAG_IDS = {"dag_5_freshness_monitor"}
 log = logging.getLogger(__name__)
 
 
@@ -40,8 +42,8 @@ def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
 
 
-def test_dag_ids_are_the_original_ones(dagbag):
-    assert set(dagbag.dag_ids) == DAG_IDS
+def test_dag_ids_are_the_original_ones_and_the_monitor(dagbag):
+    assert set(dagbag.dag_ids) == DAG_IDS | MONITOR_DAG_IDS
 
 
 def test_one_dag_per_file_named_after_it(dagbag):
@@ -49,7 +51,7 @@ def test_one_dag_per_file_named_after_it(dagbag):
         assert Path(dag.fileloc).name == f"{dag_id}.py"
 
 
-@pytest.mark.parametrize("dag_id", sorted(DAG_IDS))
+@pytest.mark.parametrize("dag_id", sorted(DAG_IDS | MONITOR_DAG_IDS))
 def test_dag_conventions(dagbag, dag_id):
     dag = dagbag.dags[dag_id]
     assert "medallion" in dag.tags

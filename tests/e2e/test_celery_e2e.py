@@ -41,7 +41,7 @@ from etl.settings import get_settings, reset_settings
 from stack import airflow_local, celery_local
 from stack.services import free_port
 from tests.e2e.test_airflow_e2e import _clone, _drop, _gold
-from tests.envtools import restore_environ
+from tests.support.envtools import restore_environ
 
 pytestmark = pytest.mark.slow
 log = logging.getLogger(__name__)

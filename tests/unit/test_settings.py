@@ -7,8 +7,7 @@ from etl.settings import Settings
 
 def test_defaults_are_the_original_pipelines(monkeypatch):
     for var in ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD",
-                "MONGO_HOST", "MONGO_PORT", "MONGO_DB", "MONGO_URI", "RAW_DATA_PATH",
-                "PROCESSED_DATA_PATH"):
+                "MONGO_HOST", "MONGO_PORT", "MONGO_DB", "MONGO_URI", "RAW_DATA_PATH"):
         monkeypatch.delenv(var, raising=False)
     s = Settings(_env_file=None)
     assert (s.postgres_host, s.postgres_port, s.postgres_db, s.postgres_user) == (
@@ -16,7 +15,7 @@ def test_defaults_are_the_original_pipelines(monkeypatch):
     assert s.postgres_password_value == ""
     assert (s.mongo_host, s.mongo_port, s.mongo_db) == ("127.0.0.1", 27017, "video_content")
     assert s.mongo_uri_value == "mongodb://127.0.0.1:27017/?directConnection=true"
-    assert s.raw_data_path == Path("data/raw") and s.processed_data_path == Path("data/processed")
+    assert s.raw_data_path == Path("data/raw")
 
 
 def test_environment_overrides_and_mongo_uri_wins(monkeypatch):
