@@ -45,15 +45,18 @@ def _kpis(frames: dict[str, pd.DataFrame], has_kpis: bool) -> None:
         ui.empty("One of the runs kept no KPI snapshot (gold not built in it, or it ran "
                  "before snapshots were kept).")
         return
-    numeric = kpis[kpis["change"].notna()]
-    for column, row in zip(st.columns(max(len(numeric), 1)), numeric.to_dict("records")):
-        pct = row["change_pct"]
-        ui.metric(row["kpi"].replace("_", " "), row["after"], container=column,
-                  digits=0 if float(row["after"]).is_integer() else 1,
-                  delta=ui.compact_number(row["change"], 1) + (
-                      "" if pd.isna(pct) else f" ({pct:+.1f} %)"),
-                  delta_color="off" if not row["changed"] else "normal",
-                  help=f"Before: {ui.exact_number(row['before'], 2)}")
+    numeric = kpis[kpis["change"].notna()].to_dict("records")
+    per_row = 4  # wide enough that no value, label or delta is cut off
+    for start in range(0, len(numeric), per_row):
+        for column, row in zip(st.columns(per_row), numeric[start:start + per_row]):
+            after, pct = float(row["after"]), row["change_pct"]
+            digits = 1 if not after.is_integer() and abs(after) < 1000 else 0
+            ui.metric(row["kpi"].replace("_", " "), after, digits=digits, container=column,
+                      delta=ui.compact_number(row["change"], digits)
+                      + ("" if pd.isna(pct) else f" ({pct:+.1f} %)"),
+                      delta_color="normal" if row["changed"] else "off",
+                      help=f"Before: {ui.exact_number(row['before'], 2)}; "
+                           f"after: {ui.exact_number(row['after'], 2)}")
     others = kpis[kpis["change"].isna()]
     if not others.empty:
         ui.table(others[["kpi", "before", "after"]].astype(str))
