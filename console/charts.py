@@ -167,3 +167,22 @@ def segments(frame: pd.DataFrame) -> go.Figure:
     return px.pie(_text(frame), names="segment", values="users", hole=0.5, title="User segments",
                   color="segment", color_discrete_map={"heavy": "#b7791f", "regular": "#d4a017",
                                                        "light": "#f6e05e", "inactive": "#e2e8f0"})
+
+
+def anomaly_history(points: pd.DataFrame, flag: dict) -> go.Figure:
+    """One series' values per run with the flagged run's expected band and the flag marked."""
+    frame = points.assign(run=points["run_id"].astype(str))
+    fig = go.Figure(go.Scatter(x=frame["run"], y=frame["value"], mode="lines+markers",
+                               name="value", line={"color": "#4a5568"}))
+    fig.add_hrect(y0=flag["lower_bound"], y1=flag["upper_bound"], fillcolor="#2f855a",
+                  opacity=0.12, line_width=0, annotation_text="expected",
+                  annotation_position="top left")
+    fig.add_hline(y=flag["baseline_median"], line_dash="dot", line_color="#2f855a")
+    flagged = frame[frame["run_id"] == flag["run_id"]]
+    if not flagged.empty:
+        fig.add_trace(go.Scatter(x=flagged["run"], y=flagged["value"], mode="markers",
+                                 name="flagged", marker={"color": "#c53030", "size": 13,
+                                                         "symbol": "x"}))
+    fig.update_xaxes(type="category", title="run")
+    fig.update_layout(title=flag["label"], height=260)
+    return fig

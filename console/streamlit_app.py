@@ -28,6 +28,9 @@ PAGES = [
     st.Page("app_pages/volumes.py", title="Volumes & latency", icon="📦",
             url_path="volumes"),
     st.Page("app_pages/gold_kpis.py", title="Gold KPIs", icon="🏆", url_path="gold-kpis"),
+    st.Page("app_pages/changes.py", title="What changed", icon="🔀", url_path="changes"),
+    st.Page("app_pages/lineage.py", title="Lineage", icon="🧬", url_path="lineage"),
+    st.Page("app_pages/redo.py", title="Redo work", icon="🔁", url_path="redo"),
 ]
 
 if auth.can_read():

@@ -88,6 +88,55 @@ def fmt_num(value, digits: int = 1, suffix: str = "") -> str:
     return "–" if _missing(value) else f"{float(value):,.{digits}f}{suffix}"
 
 
+_UNITS = ((1e3, "K", 1), (1e6, "M", 2), (1e9, "B", 2), (1e12, "T", 2))  # scale, unit, decimals
+COMPACT_FROM = 10_000  # below this a number fits a tile as it is
+
+
+def compact_number(value, digits: int = 0, suffix: str = "") -> str:
+    """A number short enough for a metric tile: 4.94M, 500.1K, 9,876, 87.5 (or an en dash).
+
+    From COMPACT_FROM up: thousands with one decimal, millions and more with two, trailing
+    zeros dropped (5M, not 5.00M). Below it, the value with `digits` decimals. Rounding
+    that reaches the next unit moves up to it (999,999 is 1M, never 1000K).
+    """
+    if _missing(value):
+        return "–"
+    number = float(value)
+    if abs(number) < COMPACT_FROM:
+        return f"{number:,.{digits}f}{suffix}"
+    index = max(i for i, (scale, _, _) in enumerate(_UNITS) if abs(number) >= scale)
+    scale, unit, decimals = _UNITS[index]
+    scaled = round(number / scale, decimals)
+    if abs(scaled) >= 1000 and index + 1 < len(_UNITS):
+        scale, unit, decimals = _UNITS[index + 1]
+        scaled = round(number / scale, decimals)
+    text = f"{scaled:,.{decimals}f}".rstrip("0").rstrip(".")
+    return f"{text}{unit}{suffix}"
+
+
+def exact_number(value, digits: int = 0, suffix: str = "") -> str:
+    """The full value with thousands separators, for a tile's hover text."""
+    return "–" if _missing(value) else f"{float(value):,.{digits}f}{suffix}"
+
+
+def metric(label: str, value, *, digits: int = 0, suffix: str = "", help: str | None = None,
+           container=None, **kwargs) -> None:
+    """An st.metric whose value is compact (never cut off) and whose hover text starts
+    with the exact value. `value` is a number (or None); text values pass through as they
+    are. Extra keyword arguments go to st.metric (border defaults to True)."""
+    target = container or st
+    kwargs.setdefault("border", True)
+    if isinstance(value, str):
+        target.metric(label, value, help=help, **kwargs)
+        return
+    shown = compact_number(value, digits, suffix)
+    exact = exact_number(value, digits, suffix)
+    hover = f"Exact value: {exact}" if shown != exact else None
+    if help:
+        hover = f"{hover}. {help}" if hover else help
+    target.metric(label, shown, help=hover, **kwargs)
+
+
 def fmt_duration(seconds) -> str:
     """'2 h 05 min', '3 min 07 s', '4.2 s' or an en dash."""
     if _missing(seconds):
@@ -143,6 +192,16 @@ def chart(fig, key: str | None = None) -> None:
 def table(frame: pd.DataFrame, **kwargs) -> None:
     """A dataframe without its index."""
     st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
+
+
+def show_result(result) -> None:
+    """An action's outcome (console.actions.ActionResult) and where it was audited."""
+    show = st.success if result.ok else (st.warning if result.outcome == "rejected" else st.error)
+    show(("✅ " if result.ok else "⚠️ ") + result.message)
+    if result.audit_id is not None:
+        st.caption(f"Recorded in the audit log as #{result.audit_id}.")
+    else:
+        st.error(f"🗄️ The action was not written to the audit log: {result.audit_error}")
 
 
 def empty(message: str) -> None:

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from console import auth, charts, ui
+from console import auth, charts, flags, ui
 from console.data import quality
 
 st.title("🧪 Data quality")
@@ -12,11 +12,11 @@ scores = ui.load(quality.latest_scores)
 if scores is not None and not scores.empty:
     for column, row in zip(st.columns(len(scores)), scores.to_dict("records")):
         change = None if pd.isna(row["score_change"]) else round(float(row["score_change"]), 1)
-        column.metric(f"{row['layer'].title()} score", ui.fmt_num(row["score"], 1), delta=change,
-                      border=True,
-                      delta_description="since previous run" if change is not None else None,
-                      help=f"{row['checks_pass']} pass · {row['checks_warn']} warn · "
-                           f"{row['checks_fail']} fail · {row['critical_failures']} critical")
+        ui.metric(f"{row['layer'].title()} score", row["score"], digits=1, delta=change,
+                  container=column,
+                  delta_description="since previous run" if change is not None else None,
+                  help=f"{row['checks_pass']} pass · {row['checks_warn']} warn · "
+                       f"{row['checks_fail']} fail · {row['critical_failures']} critical")
 
 history = ui.load(quality.scores_history)
 if history is not None:
@@ -24,6 +24,8 @@ if history is not None:
         ui.empty("No quality run recorded yet: run `medallion check` or the DAGs.")
     else:
         ui.chart(charts.scores_over_time(history), key="scores")
+
+flags.anomaly_flags(("quality_score", "rejected_rows"), key="dq")
 
 st.subheader("Current check results")
 results = ui.load(quality.current_check_results)

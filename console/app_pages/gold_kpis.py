@@ -34,15 +34,15 @@ flt = gold.KpiFilter(start_date=start, end_date=end, countries=tuple(countries),
 tiles = ui.load(gold.kpi_tiles, flt)
 if tiles:
     cols = st.columns(6)
-    cols[0].metric("Users", ui.fmt_int(tiles.get("users")), border=True)
-    cols[1].metric("Active (30 d)", ui.fmt_int(tiles.get("active_users_30d")), border=True,
-                   help="Users with a session in the 720 hours before the latest session.")
-    cols[2].metric("Sessions", ui.fmt_int(tiles.get("sessions")), border=True)
-    cols[3].metric("Watch hours", ui.fmt_num(tiles.get("total_watch_hours"), 0), border=True)
-    cols[4].metric("Avg completion", ui.fmt_num(tiles.get("avg_completion_pct"), 1, " %"),
-                   border=True)
-    cols[5].metric("Completion rate", ui.fmt_num(tiles.get("completion_rate_pct"), 1, " %"),
-                   border=True, help="Share of sessions watched to 90 % or more.")
+    ui.metric("Users", tiles.get("users"), container=cols[0])
+    ui.metric("Active (30 d)", tiles.get("active_users_30d"), container=cols[1],
+              help="Users with a session in the 720 hours before the latest session.")
+    ui.metric("Sessions", tiles.get("sessions"), container=cols[2])
+    ui.metric("Watch hours", tiles.get("total_watch_hours"), container=cols[3])
+    ui.metric("Avg completion", tiles.get("avg_completion_pct"), digits=1, suffix=" %",
+              container=cols[4])
+    ui.metric("Completion rate", tiles.get("completion_rate_pct"), digits=1, suffix=" %",
+              container=cols[5], help="Share of sessions watched to 90 % or more.")
     st.caption(f"Data up to {ui.fmt_time(tiles.get('as_of'))}"
                + ("" if flt.is_empty else " · filtered"))
 

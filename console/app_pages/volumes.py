@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from console import charts, ui
+from console import charts, flags, ui
 from console.data import ingestion, runs
 
 st.title("📦 Volumes & latency")
+
+flags.anomaly_flags(("rows_written",), key="volumes")
 
 tab_rows, tab_files, tab_funnel, tab_time = st.tabs(
     ["Rows per layer", "Ingestion log", "Accounting funnel", "Latency & stage times"])
@@ -25,9 +27,11 @@ with tab_files:
     counts = ui.load(ingestion.ingestion_status_counts)
     if counts is not None and not counts.empty:
         for column, row in zip(st.columns(len(counts)), counts.to_dict("records")):
-            column.metric(ui.with_icon(row["status"]), ui.fmt_int(row["files"]) + " files",
-                          delta=f"{ui.fmt_int(row['rows_loaded'])} rows", delta_color="off",
-                          delta_arrow="off", border=True)
+            ui.metric(ui.with_icon(row["status"]), row["files"], suffix=" files",
+                      container=column, delta=f"{ui.compact_number(row['rows_loaded'])} rows",
+                      delta_color="off", delta_arrow="off",
+                      help=f"{ui.fmt_int(row['files'])} files, "
+                           f"{ui.fmt_int(row['rows_loaded'])} rows loaded")
     statuses = st.multiselect("Status", ["loaded", "skipped_duplicate", "rejected", "ignored"],
                               key="ingestion_status")
     files = ui.load(ingestion.ingestion_log, statuses)

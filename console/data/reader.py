@@ -112,9 +112,9 @@ def read_gold(query: Query, **params) -> pd.DataFrame:
 
 
 def clear_caches() -> None:
-    """Forget every cached result (the Refresh button, and after an action)."""
-    _read_ops.clear()
-    _read_gold.clear()
+    """Forget every cached result (the Refresh button, and after an action); this includes
+    the other console.data caches (observability), so it clears all of st.cache_data."""
+    st.cache_data.clear()
 
 
 def ping() -> None:

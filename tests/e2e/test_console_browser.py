@@ -36,6 +36,9 @@ PAGES = {  # screenshot name -> URL path
     "data_quality": "data-quality",
     "volumes": "volumes",
     "gold_kpis": "gold-kpis",
+    "changes": "changes",
+    "lineage": "lineage",
+    "redo": "redo",
 }
 WAIT_SECONDS = 120  # a guard against hanging, not a performance assertion
 WIDTH = 1440

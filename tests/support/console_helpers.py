@@ -14,6 +14,9 @@ PAGES = {
     "data_quality": "app_pages/data_quality.py",
     "volumes": "app_pages/volumes.py",
     "gold_kpis": "app_pages/gold_kpis.py",
+    "changes": "app_pages/changes.py",
+    "lineage": "app_pages/lineage.py",
+    "redo": "app_pages/redo.py",
 }
 
 
