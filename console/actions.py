@@ -129,14 +129,14 @@ def trigger(client, actor: str, dag_id: str, conf_text: str,
     try:
         conf = validate_conf(conf_text, declared)
     except InvalidParams as exc:
-        return _rejected(actor, "trigger", dag_id, {"conf_text": (conf_text or "")[:2000]},
+        return rejected_action(actor, "trigger", dag_id, {"conf_text": (conf_text or "")[:2000]},
                          f"Not sent: {exc}")
 
     def act() -> tuple[bool, str]:
         run = client.trigger(dag_id, conf)
         return True, f"Triggered {dag_id}: run {run['dag_run_id']} is {run.get('state') or 'queued'}."
 
-    return _audited(actor, "trigger", dag_id, {"conf": conf}, act)
+    return audited(actor, "trigger", dag_id, {"conf": conf}, act)
 
 
 def set_paused(client, actor: str, dag_id: str, paused: bool) -> ActionResult:
@@ -148,7 +148,7 @@ def set_paused(client, actor: str, dag_id: str, paused: bool) -> ActionResult:
             return False, f"Airflow still reports {dag_id} as {'paused' if now_paused else 'active'}."
         return True, f"{dag_id} is now {'paused' if paused else 'active (unpaused)'}."
 
-    return _audited(actor, "pause" if paused else "unpause", dag_id, {}, act)
+    return audited(actor, "pause" if paused else "unpause", dag_id, {}, act)
 
 
 def clear_failed(client, actor: str, dag_id: str, dag_run_id: str) -> ActionResult:
@@ -162,11 +162,11 @@ def clear_failed(client, actor: str, dag_id: str, dag_run_id: str) -> ActionResu
         return True, (f"Cleared {len(cleared)} task(s) of {dag_run_id}: {', '.join(cleared)}. "
                       "Airflow will run them again.")
 
-    return _audited(actor, "clear_failed", f"{dag_id}/{dag_run_id}", {}, act,
+    return audited(actor, "clear_failed", f"{dag_id}/{dag_run_id}", {}, act,
                     result_params=lambda: {"task_ids": cleared})
 
 
-def _audited(actor: str, action: str, target: str, params: dict,
+def audited(actor: str, action: str, target: str, params: dict,
              act: Callable[[], tuple[bool, str]],
              result_params: Callable[[], dict] | None = None) -> ActionResult:
     """Open the audit row, take the action only if that worked, then close the row."""
@@ -196,7 +196,7 @@ def _audited(actor: str, action: str, target: str, params: dict,
     return ActionResult(ok, outcome, message, audit_id, audit_error)
 
 
-def _rejected(actor: str, action: str, target: str, params: dict, message: str) -> ActionResult:
+def rejected_action(actor: str, action: str, target: str, params: dict, message: str) -> ActionResult:
     log.info("console action %s on %s by %s: rejected", action, target, actor)
     try:
         audit_id = records.record_rejected(actor, action, target, params, message)

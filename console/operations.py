@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 
-from console.actions import (ActionResult, InvalidParams, _audited, _rejected, clear_failed,
+from console.actions import (ActionResult, InvalidParams, audited, rejected_action, clear_failed,
                              validate_conf)
 from console.data import observability, reader
 from etl.errors import ConfigError
@@ -35,7 +35,7 @@ def acknowledge_anomaly(actor: str, anomaly_id: int, label: str) -> ActionResult
             return False, f"Anomaly #{anomaly_id} ({label}) was already closed."
         return True, f"Acknowledged: {label}."
 
-    return _audited(actor, "acknowledge_anomaly", f"anomaly/{int(anomaly_id)}",
+    return audited(actor, "acknowledge_anomaly", f"anomaly/{int(anomaly_id)}",
                     {"anomaly_id": int(anomaly_id), "label": label}, act)
 
 
@@ -52,7 +52,7 @@ def _trigger(client, actor: str, action: str, dag_id: str, conf: dict,
     try:
         validate_conf(json.dumps(conf), declared)
     except InvalidParams as exc:
-        return _rejected(actor, action, dag_id, {"conf": conf}, f"Not sent: {exc}"), None
+        return rejected_action(actor, action, dag_id, {"conf": conf}, f"Not sent: {exc}"), None
     started: list[str] = []
 
     def act() -> tuple[bool, str]:
@@ -61,7 +61,7 @@ def _trigger(client, actor: str, action: str, dag_id: str, conf: dict,
         return True, (f"Triggered {dag_id}: run {run['dag_run_id']} is "
                       f"{run.get('state') or 'queued'}.")
 
-    result = _audited(actor, action, dag_id, {"conf": conf}, act)
+    result = audited(actor, action, dag_id, {"conf": conf}, act)
     return result, (started[0] if started and result.ok else None)
 
 
@@ -90,7 +90,7 @@ def reingest(client, actor: str, raw_dir: str, declared: dict[str, dict],
     try:
         relative = confine_raw_dir(raw_dir, settings)
     except ConfigError as exc:
-        return _rejected(actor, "reingest", REINGEST_DAG, {"raw_dir": (raw_dir or "")[:500]},
+        return rejected_action(actor, "reingest", REINGEST_DAG, {"raw_dir": (raw_dir or "")[:500]},
                          f"Not sent: {exc}"), None
     return _trigger(client, actor, "reingest", REINGEST_DAG, {"raw_dir": relative}, declared)
 

@@ -17,7 +17,7 @@ def test_graph_shows_rows_age_and_check_outcomes(loaded_db, fake_airflow, open_p
     dot = _dot(at)
     assert '"raw:users" -> "bronze.users"' in dot
     assert '"raw:content" -> "mongo:bronze_content_json"' in dot
-    assert '"gold.fact_viewing" -> "gold.kpi_summary"' in dot
+    assert '"gold.user_engagement" -> "gold.kpi_summary"' in dot
     # the last successful build: run-3's silver (its gold was skipped), 88 rows
     assert '"silver.viewing_sessions\\n88 rows\\nbuilt ' in dot
     assert '"bronze.viewing_sessions\\n66 rows' in dot  # latest accounting

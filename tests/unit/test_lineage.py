@@ -20,7 +20,9 @@ def test_graph_of_the_project():
     assert graph.upstream("silver.content_genres") == ["bronze.content"]
     assert set(graph.upstream("gold.fact_viewing")) >= {"silver.viewing_sessions",
                                                         "silver.content_genres"}
-    assert graph.upstream("gold.kpi_summary") == ["gold.fact_viewing", "silver.users"]
+    # kpi_summary is derived from the small per-user and per-content totals (incremental gold)
+    assert graph.upstream("gold.kpi_summary") == ["gold.content_performance_totals",
+                                                  "gold.user_engagement", "gold.user_engagement_totals"]
     assert graph.nodes["silver.users_rejected"].model == "silver.users"
     assert graph.built_by["raw:users"] == "dag_2_data_ingesters"
     assert graph.built_by["bronze.users"] == "dag_3_data_transformer_bronze"
