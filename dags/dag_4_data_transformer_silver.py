@@ -26,7 +26,8 @@ touch); the `full_refresh` param rebuilds silver and gold from all of bronze.
 2. `check_silver`: the silver checks; a failed **critical** check stops here
    (no retries) and gold is not built;
 3. `build_gold`: the `sql/gold` models;
-4. `check_gold`: the gold checks; emits `gold.tables`.
+4. `record_kpis`: keeps this run's `gold.kpi_summary` (the console's What changed);
+5. `check_gold`: the gold checks; emits `gold.tables`.
 
 Checks are skipped when the Variable `enable_data_quality_checks` is false.
 """,
@@ -53,13 +54,19 @@ def dag_4_data_transformer_silver():
         return run_step(build_gold, layer="gold",
                         full_refresh=bool((params or {}).get("full_refresh")))
 
+    @task
+    def record_kpis() -> dict:
+        from etl.observability.changes import snapshot_kpis
+        from dags.common.runtime import run_step
+        return run_step(snapshot_kpis)
+
     @task(outlets=[GOLD_TABLES])
     def check_gold() -> dict:
         from etl.quality import run_checks
         from dags.common.runtime import run_step
         return run_step(run_checks, "gold", quality=True)
 
-    build_silver() >> check_silver() >> build_gold() >> check_gold()
+    build_silver() >> check_silver() >> build_gold() >> record_kpis() >> check_gold()
 
 
 dag_4_data_transformer_silver()

@@ -51,7 +51,7 @@ DAG_IDS = (
     "dag_4_data_transformer_silver",
 )
 # Unpaused by `medallion up` only: an hourly clock that tests of the chain do not want.
-MONITOR_DAG_IDS = ("dag_5_freshness_monitor",)
+MONITOR_DAG_IDS = ("dag_5_pipeline_monitor",)
 PARALLELISM = 4
 HEALTH_TIMEOUT_SECONDS = float(os.environ.get("MEDALLION_AIRFLOW_START_TIMEOUT", "300"))
 

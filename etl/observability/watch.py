@@ -60,3 +60,10 @@ def watch_run(run_id: str | None = None, *, settings: Settings | None = None,
             log.exception("%s check after run %s failed; the run's outcome stands", name, run_id)
             report.errors[name] = f"{type(exc).__name__}: {exc}"
     return report
+
+
+def watch_latest(*, settings: Settings | None = None) -> WatchReport:
+    """The monitor's round (dag_5): the latest value of every series, whichever DAG or command
+    recorded it, and gold freshness. Takes no run id on purpose: the monitor's own run has no
+    values to judge."""
+    return watch_run(None, settings=settings)

@@ -20,7 +20,7 @@ DAG_IDS = {
     "dag_4_data_transformer_silver",
 }
 # Ours, beside the original chain.
-MONITOR_DAG_IDS = {"dag_5_freshness_monitor"}
+MONITOR_DAG_IDS = {"dag_5_pipeline_monitor"}
 log = logging.getLogger(__name__)
 
 
@@ -65,7 +65,8 @@ def test_dag_conventions(dagbag, dag_id):
         assert t.retry_exponential_backoff and t.retry_exponential_backoff > 1, t.task_id
         assert t.retry_delay > timedelta(0)
         assert t.on_failure_callback, t.task_id
-        assert t.task_id.split("_")[0] in {"create", "ensure", "register", "load", "check", "build"}
+        assert t.task_id.split("_")[0] in {"create", "ensure", "register", "load", "check", "build",
+                                           "record", "watch"}
 
 
 def test_retry_delay_is_five_minutes_by_default(dagbag, monkeypatch):
@@ -133,7 +134,7 @@ def test_assets_are_emitted_by_the_last_task(dagbag):
 def test_silver_gate_stops_gold(dagbag):
     dag = dagbag.dags["dag_4_data_transformer_silver"]
     assert [t.task_id for t in dag.topological_sort()] == [
-        "build_silver", "check_silver", "build_gold", "check_gold"]
+        "build_silver", "check_silver", "build_gold", "record_kpis", "check_gold"]
     assert dag.get_task("build_gold").trigger_rule == "all_success"
 
 
