@@ -74,3 +74,8 @@ with tab_time:
         models = ui.load(runs.models_of_run, run_id)
         if models is not None and not models.empty:
             ui.chart(charts.model_times(models, f"Time per model in {run_id}"), key="models")
+            # Incremental or full, and what each model read and changed (ops.model_runs).
+            ui.table(models[["model", "status", "mode", "duration_seconds", "rows_read",
+                             "rows_changed", "rows"]].rename(columns={
+                "duration_seconds": "seconds", "rows_read": "rows read",
+                "rows_changed": "rows changed", "rows": "rows in table"}))

@@ -105,7 +105,8 @@ MODELS_RUNS = Query("models_runs", text("""
 """))
 
 MODELS_OF_RUN = Query("models_of_run", text("""
-    select model, layer, status, started_at, duration_seconds, rows, full_refresh, error
+    select model, layer, status, mode, started_at, duration_seconds, rows, rows_read,
+           rows_changed, full_refresh, error
     from ops.model_runs
     where run_id = :run_id
     order by started_at, model

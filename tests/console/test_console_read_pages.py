@@ -101,6 +101,9 @@ def test_volumes_page(loaded_db, fake_airflow, open_page):
                    and "bronze_rows" in df.value.columns)
     assert set(summary["bronze = silver + superseded + rejected"]) == {"✅ holds"}
     assert at.selectbox(key="model_run").value == "run-3"
+    models = next(df.value for df in at.dataframe if "rows changed" in df.value.columns)
+    assert set(models["mode"]) == {"incremental"}  # run-3's models (run-1 was a full refresh)
+    assert models["rows read"].tolist() == [7 * (i + 1) for i in range(len(models))]
 
 
 def test_filter_values_are_bound_not_spliced(loaded_db):

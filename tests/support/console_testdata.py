@@ -143,10 +143,11 @@ def _load_ops(cur) -> None:
             m_start = started + timedelta(seconds=10 * i)
             cur.execute("""
                 insert into ops.model_runs (run_id, model, layer, started_at, finished_at,
-                    duration_seconds, rows, status, error)
-                values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                    duration_seconds, rows, status, error, mode, rows_read, rows_changed)
+                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
                 (run_id, model, layer, m_start, m_start + timedelta(seconds=secs), secs,
-                 None if failed else 20 + 10 * i + hours, "skipped" if failed else "success", None))
+                 None if failed else 20 + 10 * i + hours, "skipped" if failed else "success", None,
+                 "full" if run_id == "run-1" else "incremental", 7 * (i + 1), 3 * i))
         cur.execute("""
             insert into ops.ingestion_log (source_file, sha256, entity, status, rows_loaded,
                 encoding, error, started_at, finished_at, file_format, run_id)
