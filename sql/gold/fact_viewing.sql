@@ -134,7 +134,7 @@ on conflict do nothing;
 -- for the aggregates that add facts up.
 insert into ops.fact_viewing_delta (
     consumer, sign, session_id, user_id, content_id, session_date, device, watch_seconds,
-    completion_pct, is_completed
+    completion_pct, is_completed, country, subscription_tier
 )
 with
 signed as (
@@ -145,6 +145,7 @@ signed as (
     where session_id in (select session_id from fact_viewing_changed)
 )
 select c.consumer, s.sign, s.session_id, s.user_id, s.content_id, s.session_date, s.device,
-       s.watch_seconds, s.completion_pct, s.is_completed
+       s.watch_seconds, s.completion_pct, s.is_completed, s.country, s.subscription_tier
 from signed as s
-cross join (values ('gold.content_performance'), ('gold.daily_viewing')) as c (consumer);
+cross join (values ('gold.content_performance'), ('gold.daily_viewing'),
+                   ('gold.daily_segment_viewing'), ('gold.user_daily_viewing')) as c (consumer);

@@ -3,18 +3,51 @@
 -- users under any filter are count(distinct user_id) over the rows it selects; active users
 -- in the 720-hour window are those with a selected row whose last_started_at is after
 -- gold.active_window_start(as_of), as_of being max(last_started_at) over the whole table.
+--
+-- One definition (the view user_daily_viewing_rows) over a scope of facts: every fact for a
+-- full refresh; for an incremental run (etl/sql_runner.py, `-- mode:` sections) the facts of
+-- the (user, date, device) groups that the signed changes gold.fact_viewing left in
+-- ops.fact_viewing_delta touch, old versions and new (looked up by the index on
+-- gold.fact_viewing (session_date, device, user_id)). Only groups whose row differs are
+-- replaced; a touched group without facts left loses its row.
 -- depends_on: gold.fact_viewing
+-- mode: full
+delete from ops.fact_viewing_delta where consumer = 'gold.user_daily_viewing';
+
 truncate gold.user_daily_viewing;
 
-insert into gold.user_daily_viewing (
-    user_id, session_date, device, country, subscription_tier, sessions, watch_seconds,
-    first_started_at, last_started_at
+create temporary view user_daily_viewing_scope as
+select user_id, session_date, device, country, subscription_tier, started_at, watch_seconds
+from gold.fact_viewing;
+
+-- mode: incremental
+-- counts: read
+create temporary table user_daily_viewing_delta on commit drop as
+with taken as (
+    delete from ops.fact_viewing_delta where consumer = 'gold.user_daily_viewing'
+    returning user_id, session_date, device
 )
+select * from taken;
+
+create temporary table user_daily_viewing_keys on commit drop as
+select distinct user_id, session_date, device from user_daily_viewing_delta;
+
+analyze user_daily_viewing_keys;
+
+create temporary view user_daily_viewing_scope as
+select f.user_id, f.session_date, f.device, f.country, f.subscription_tier, f.started_at,
+       f.watch_seconds
+from gold.fact_viewing as f
+where (f.session_date, f.device, f.user_id) in (
+    select k.session_date, k.device, k.user_id from user_daily_viewing_keys as k);
+
+-- mode: all
+create temporary view user_daily_viewing_rows as
 with
 
 views as (
     select user_id, session_date, device, country, subscription_tier, started_at, watch_seconds
-    from gold.fact_viewing
+    from user_daily_viewing_scope
 ),
 
 labelled as (
@@ -46,3 +79,41 @@ final as (
 )
 
 select * from final;
+
+-- mode: full
+insert into gold.user_daily_viewing (
+    user_id, session_date, device, country, subscription_tier, sessions, watch_seconds,
+    first_started_at, last_started_at
+)
+select * from user_daily_viewing_rows;
+
+-- mode: incremental
+create temporary table user_daily_viewing_new (like gold.user_daily_viewing) on commit drop;
+
+insert into user_daily_viewing_new (
+    user_id, session_date, device, country, subscription_tier, sessions, watch_seconds,
+    first_started_at, last_started_at
+)
+select * from user_daily_viewing_rows;
+
+-- The touched groups whose row differs (arrived, left or changed).
+create temporary table user_daily_viewing_changed on commit drop as
+with old as (
+    select t.* from gold.user_daily_viewing as t
+    where (t.user_id, t.session_date, t.device) in (
+        select k.user_id, k.session_date, k.device from user_daily_viewing_keys as k)
+)
+select user_id, session_date, device from (
+    select * from old except all select * from user_daily_viewing_new) as a
+union
+select user_id, session_date, device from (
+    select * from user_daily_viewing_new except all select * from old) as b;
+
+delete from gold.user_daily_viewing as t
+using user_daily_viewing_changed as c
+where t.user_id = c.user_id and t.session_date = c.session_date and t.device = c.device;
+
+insert into gold.user_daily_viewing
+select n.* from user_daily_viewing_new as n
+where (n.user_id, n.session_date, n.device) in (
+    select c.user_id, c.session_date, c.device from user_daily_viewing_changed as c);

@@ -190,6 +190,8 @@ def test_a_changed_model_file_rebuilds_it_and_what_reads_it(example, tmp_path, m
                      "silver.viewing_sessions": "incremental", "gold.fact_viewing": "incremental",
                      "gold.content_performance": "incremental",
                      "gold.daily_viewing": "incremental", "gold.genre_performance": "incremental",
+                     "gold.daily_segment_viewing": "incremental",
+                     "gold.user_daily_viewing": "incremental",
                      "gold.user_engagement": "full", "gold.country_insights": "full",
                      "gold.kpi_summary": "full"}
     transform(run_id="again")

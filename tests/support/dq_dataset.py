@@ -151,10 +151,11 @@ AGGREGATE_MODELS = ("daily_segment_viewing", "user_daily_viewing")
 
 
 def aggregate_statements() -> list[str]:
-    """The statements of the gold models behind the console's filtered views."""
+    """The statements a full refresh of the gold models behind the console's filtered views
+    runs (in one transaction: their temporary tables are dropped at commit)."""
     return [statement for name in AGGREGATE_MODELS
             for statement in sql_runner.load_model(
-                sql_runner.SQL_DIR / "gold" / f"{name}.sql", "gold").statements]
+                sql_runner.SQL_DIR / "gold" / f"{name}.sql", "gold").statements_for("full")]
 
 
 def _load_ops(conn) -> None:
