@@ -130,13 +130,21 @@ def psql_copy_bronze(csv_path: Path, database: str) -> tuple[float, int]:
     return run_measured(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", cmd], env_for(database))
 
 
+def medallion_command() -> list[str]:
+    """The `medallion` entry point of this tree (a worktree without its own .venv runs the
+    current interpreter on its own code)."""
+    script = ROOT / ".venv" / "bin" / "medallion"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "etl.cli"]
+
+
 def medallion_ingest(raw_dir: Path) -> tuple[float, int]:
     database = fresh_database("bench_ingest")
     try:
         env = env_for(database)
-        subprocess.run([str(ROOT / ".venv" / "bin" / "medallion"), "init"], env=env, check=True,
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        subprocess.run([*medallion_command(), "init"], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        result = run_measured([str(ROOT / ".venv" / "bin" / "medallion"), "ingest", "--raw-dir",
+        result = run_measured([*medallion_command(), "ingest", "--raw-dir",
                                str(raw_dir), "--no-progress", "--strict"], env)
         with psycopg.connect(**get_settings().libpq_kwargs(database)) as conn:
             loaded = conn.execute("select count(*) from bronze.viewing_sessions").fetchone()[0]
