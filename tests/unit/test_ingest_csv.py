@@ -78,7 +78,7 @@ def test_header_only_gives_no_records():
 
 
 def _random_field(rng: random.Random) -> str:
-    alphabet = ["a", "b", " ", ",", '"', "\n", "\r\n", "é", "\t", "x y"]  # no bare CR: ambiguous
+    alphabet = ["a", "b", " ", ",", '"', "\n", "\r\n", "é", "\t", "x y", "%", "%d"]  # no bare CR: ambiguous
     return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
 
 
@@ -120,7 +120,7 @@ def test_numbered_records_carry_metadata_and_row_number_under_any_split(seed):
     stream = io.BytesIO(buf.getvalue().encode())
     _, pending = read_header(stream, "utf-8", "viewing_sessions")
     blocks = split(stream.read(), [rng.randint(1, 40) for _ in range(5)])
-    meta = b"42," + csv_text('dir/a "b", c.csv', "utf-8") + b","
+    meta = b"42," + csv_text('dir/a "b", 100%d.csv', "utf-8") + b","
     out = b"".join(numbered(data_records(blocks, pending, keep_lead=True), meta))
     parsed = list(csv.reader(io.StringIO(out.decode(), newline="")))
-    assert parsed == [["42", 'dir/a "b", c.csv', str(i), *row] for i, row in enumerate(rows, 1)]
+    assert parsed == [["42", 'dir/a "b", 100%d.csv', str(i), *row] for i, row in enumerate(rows, 1)]
