@@ -273,7 +273,8 @@ def test_dag_2_triggers_the_chain_and_gold_matches_the_cli(stack, template_db, m
         stack.database, f"dag_4_data_transformer_silver:{silver_run.dag_run_id}"),
         "dag_4's metrics in ops.pipeline_runs", stack)
     assert metrics["status"] == "success" and metrics["trigger"] == "airflow"
-    assert metrics["tasks_succeeded"] == 4 and metrics["tasks_failed"] == 0
+    # build_silver, check_silver, build_gold, record_kpis, check_gold
+    assert metrics["tasks_succeeded"] == 5 and metrics["tasks_failed"] == 0
     assert metrics["rows_silver"] > 0 and metrics["rows_gold"] > 0
     assert metrics["dq_score_silver"] is not None and metrics["dq_score_gold"] is not None
     assert metrics["gold_built_at"] is not None and metrics["latency_seconds"] > 0
