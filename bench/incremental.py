@@ -30,11 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-from etl import db, schema, synth, transform  # noqa: E402
-from etl.settings import get_settings, reset_settings  # noqa: E402
+from bench.databases import admin_connection, drop_database, fresh_database, ingest, use_database  # noqa: E402
+from etl import db, synth, transform  # noqa: E402
+from etl.settings import reset_settings  # noqa: E402
 
 log = logging.getLogger("bench.incremental")
 
@@ -44,45 +44,14 @@ TABLES = ([f"silver.{t}" for t in transform.SILVER_TABLES]
              "gold.content_performance_totals", "gold.daily_viewing_totals"])
 
 
-def _admin():
-    return psycopg.connect(**get_settings().libpq_kwargs("postgres"), autocommit=True)
 
 
-def use_database(name: str) -> None:
-    os.environ["POSTGRES_DB"] = name
-    os.environ["MONGO_DB"] = name
-    reset_settings()
 
 
-def fresh_database(name: str) -> None:
-    with _admin() as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    use_database(name)
-    schema.apply_migrations()
 
 
-def drop_database(name: str, mongo: bool = True) -> None:
-    with _admin() as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-    if not mongo:
-        return
-    try:
-        client = db.mongo_client(get_settings())
-        client.drop_database(name)
-        client.close()
-    except Exception as exc:  # noqa: BLE001 - clean-up of a benchmark: report and go on
-        log.warning("could not drop MongoDB database %s: %s", name, exc)
 
 
-def ingest(raw: Path) -> float:
-    from etl.ingest import ingest as run_ingest
-
-    started = time.perf_counter()
-    report = run_ingest(raw, settings=get_settings())
-    if report.rejected:
-        raise SystemExit(f"ingestion rejected files: {[f.source_file for f in report.rejected]}")
-    return time.perf_counter() - started
 
 
 def _ingestion(conn, entity: str, source_file: str) -> int:
@@ -184,7 +153,7 @@ def bench_size(sessions: int, users: int, contents: int, keep: bool) -> dict:
         result["sessions_increment"] = land_increment(0.01, updates=False, tag="2")
         result["sessions_only"] = timed_transform(full_refresh=False)
         incremental = checksums()
-        with _admin() as conn:
+        with admin_connection() as conn:
             conn.execute(sql.SQL("create database {} template {}").format(
                 sql.Identifier(clone), sql.Identifier(name)))
         use_database(clone)

@@ -19,7 +19,6 @@ import contextlib
 import gzip
 import json
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -30,50 +29,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-from etl import db, schema, synth, transform  # noqa: E402
-from etl.settings import get_settings, reset_settings  # noqa: E402
+from bench.databases import drop_database, fresh_database, ingest  # noqa: E402
+from etl import db, synth, transform  # noqa: E402
 
 log = logging.getLogger("bench.pipeline")
 
 
 # ------------------------------------------------------------------ PostgreSQL side
 
-def _admin():
-    return psycopg.connect(**get_settings().libpq_kwargs("postgres"), autocommit=True)
 
 
-def fresh_database(name: str) -> None:
-    with _admin() as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    os.environ["POSTGRES_DB"] = name
-    os.environ["MONGO_DB"] = name
-    reset_settings()
-    schema.apply_migrations()
 
 
-def drop_database(name: str) -> None:
-    with _admin() as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-    try:
-        client = db.mongo_client(get_settings())
-        client.drop_database(name)
-        client.close()
-    except Exception as exc:  # noqa: BLE001 - clean-up of a benchmark: report and go on
-        log.warning("could not drop MongoDB database %s: %s", name, exc)
 
 
-def ingest(raw: Path) -> float:
-    from etl.ingest import ingest as run_ingest
-
-    started = time.perf_counter()
-    report = run_ingest(raw, settings=get_settings())
-    if report.rejected:
-        raise SystemExit(f"ingestion rejected files: {[f.source_file for f in report.rejected]}")
-    return time.perf_counter() - started
 
 
 def add_new_sessions(share: float) -> int:
