@@ -16,7 +16,8 @@ any other address while AIRFLOW_PASSWORD is a default. The components get the
 project's own settings in their environment, so tasks see the same PostgreSQL,
 MongoDB and raw folder as the CLI, but each gets only the secrets it needs
 (see COMPONENT_SECRETS): tasks run inside the scheduler (LocalExecutor), so it
-carries theirs; the sign-in password reaches no process, only the password file.
+carries theirs, or in the Celery workers, which then carry them instead; the
+sign-in password reaches no process, only the password file.
 """
 
 from __future__ import annotations
@@ -61,18 +62,22 @@ HEALTH_TIMEOUT_SECONDS = float(os.environ.get("MEDALLION_AIRFLOW_START_TIMEOUT",
 PROJECT_SECRETS = ("POSTGRES_PASSWORD", "MONGO_URI", "AIRFLOW_PASSWORD", "SMTP_USER",
                    "SMTP_PASSWORD", "SLACK_WEBHOOK_URL")
 # What each process keeps of them. Tasks (and their retry/failure callbacks, which
-# send the alerts) run in processes the scheduler's LocalExecutor forks, so the
-# scheduler holds what tasks need: the data stores and the alert channels. DAG-level
-# callbacks run in the dag-processor and only record the run in PostgreSQL. The
-# api-server checks sign-ins against its password file; the triggerer runs no
-# project code. AIRFLOW_PASSWORD (the console and Airflow sign-in) reaches none.
+# send the alerts) need the data stores and the alert channels: they run in
+# processes the scheduler's LocalExecutor forks, or, with MEDALLION_EXECUTOR=celery,
+# in the Celery workers, and then the scheduler only queues them and keeps none.
+# DAG-level callbacks run in the dag-processor and only record the run in
+# PostgreSQL. The api-server checks sign-ins against its password file; the
+# triggerer runs no project code. AIRFLOW_PASSWORD (the console and Airflow
+# sign-in) reaches none.
+TASK_SECRETS = ("POSTGRES_PASSWORD", "MONGO_URI", "SMTP_USER", "SMTP_PASSWORD",
+                "SLACK_WEBHOOK_URL")
 COMPONENT_SECRETS: dict[str, tuple[str, ...]] = {
     "api-server": (),
-    "scheduler": ("POSTGRES_PASSWORD", "MONGO_URI", "SMTP_USER", "SMTP_PASSWORD",
-                  "SLACK_WEBHOOK_URL"),
+    "scheduler": TASK_SECRETS,
     "dag-processor": ("POSTGRES_PASSWORD",),
     "triggerer": (),
     "db-migrate": (),
+    "celery-worker": TASK_SECRETS,
 }
 
 
@@ -230,9 +235,12 @@ def _probe_host(settings: Settings) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::") else host
 
 
-def component_env(env: dict[str, str], component: str) -> dict[str, str]:
-    """`env` without the project secrets `component` does not need (see COMPONENT_SECRETS)."""
-    keep = COMPONENT_SECRETS[component]
+def component_env(env: dict[str, str], component: str, *, celery: bool = False) -> dict[str, str]:
+    """`env` without the project secrets `component` does not need (see COMPONENT_SECRETS).
+
+    With `celery` the tasks run in the workers, so the scheduler keeps none of theirs.
+    """
+    keep = () if celery and component == "scheduler" else COMPONENT_SECRETS[component]
     return {k: v for k, v in env.items() if k not in PROJECT_SECRETS or k in keep}
 
 
@@ -376,7 +384,8 @@ def start_workers(settings: Settings, env: dict[str, str]) -> list[str]:
             continue
         argv = celery_local.worker_argv(_airflow_bin(), name, settings)
         pid = spawn(argv, _worker_log_file(name), _worker_pid_file(name),
-                    env=celery_local.worker_env(env, name), cwd=airflow_home())
+                    env=celery_local.worker_env(component_env(env, "celery-worker"), name),
+                    cwd=airflow_home())
         log.info("started airflow celery %s (pid %s, log %s)", name, pid, _worker_log_file(name))
         started.append(name)
     return started
@@ -477,7 +486,8 @@ def up(settings: Settings | None = None, *, env: dict[str, str] | None = None,
     for component in COMPONENTS:
         if running[component] is None:
             pid = spawn(_argv(component, settings), _log_file(component), _pid_file(component),
-                        env=component_env(env, component), cwd=airflow_home())
+                        env=component_env(env, component, celery=celery_local.is_celery(settings)),
+                        cwd=airflow_home())
             log.info("started airflow %s (pid %s, log %s)", component, pid, _log_file(component))
     wait_healthy(settings)
     if start_workers(settings, env) or celery_local.is_celery(settings):

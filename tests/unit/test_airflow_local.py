@@ -148,6 +148,20 @@ def test_each_component_gets_only_its_secrets(settings, monkeypatch):
             assert name not in envs[component], (component, name)
 
 
+def test_with_celery_the_workers_not_the_scheduler_hold_the_task_secrets(settings):
+    full = airflow_local.airflow_env(settings.model_copy(update={
+        "smtp_user": "alerts", "smtp_password": SecretStr("smtp-pw"),
+        "slack_webhook_url": SecretStr("https://hook/x")}))
+    scheduler = airflow_local.component_env(full, "scheduler", celery=True)
+    worker = airflow_local.component_env(full, "celery-worker")
+    for name in airflow_local.PROJECT_SECRETS:
+        assert name not in scheduler, name  # it only queues the tasks
+    assert worker["POSTGRES_PASSWORD"] == "pg-secret" and worker["SMTP_PASSWORD"] == "smtp-pw"
+    assert worker["SLACK_WEBHOOK_URL"] == "https://hook/x" and worker["MONGO_URI"]
+    assert "AIRFLOW_PASSWORD" not in worker
+    assert worker["AIRFLOW__CORE__FERNET_KEY"] == scheduler["AIRFLOW__CORE__FERNET_KEY"]
+
+
 def test_api_server_binds_to_loopback_by_default(settings):
     assert airflow_local.settings_host(settings) == "127.0.0.1"
     assert airflow_local.airflow_env(settings)["AIRFLOW__API__HOST"] == "127.0.0.1"
