@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from etl import db, schema
+from etl import db, schema, synth
 from etl.settings import get_settings, reset_settings
 
 log = logging.getLogger("bench")
@@ -60,3 +60,14 @@ def ingest(raw: Path) -> float:
     if report.rejected:
         raise SystemExit(f"ingestion rejected files: {[f.source_file for f in report.rejected]}")
     return time.perf_counter() - started
+
+
+def generated_database(name: str, raw: Path, *, sessions: int, users: int, contents: int) -> dict:
+    """Generate raw files into `raw` (90 days, seed 42, 2% dirty), ingest them into a fresh
+    database `name` and point the settings at it; returns the seconds of both steps."""
+    started = time.perf_counter()
+    synth.generate(raw, users=users, sessions=sessions, contents=contents, days=90, seed=42,
+                   dirty_rate=0.02)
+    generate_s = time.perf_counter() - started
+    fresh_database(name)
+    return {"generate_s": generate_s, "ingest_s": ingest(raw)}

@@ -23,7 +23,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -32,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from psycopg import sql  # noqa: E402
 
-from bench.databases import admin_connection, drop_database, fresh_database, ingest, use_database  # noqa: E402
-from etl import db, synth, transform  # noqa: E402
+from bench.databases import admin_connection, drop_database, generated_database, use_database  # noqa: E402
+from etl import db, transform  # noqa: E402
 from etl.settings import reset_settings  # noqa: E402
 
 log = logging.getLogger("bench.incremental")
@@ -140,12 +139,8 @@ def bench_size(sessions: int, users: int, contents: int, keep: bool) -> dict:
     clone = f"{name}_full"
     result: dict = {"sessions": sessions}
     try:
-        t0 = time.perf_counter()
-        synth.generate(raw, users=users, sessions=sessions, contents=contents, days=90, seed=42,
-                       dirty_rate=0.02)
-        result["generate_s"] = time.perf_counter() - t0
-        fresh_database(name)
-        result["ingest_s"] = ingest(raw)
+        result.update(generated_database(name, raw, sessions=sessions, users=users,
+                                         contents=contents))
         result["full"] = timed_transform(full_refresh=True)
         result["increment"] = land_increment(0.01)
         result["incremental"] = timed_transform(full_refresh=False)

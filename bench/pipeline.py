@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from psycopg import sql  # noqa: E402
 
-from bench.databases import drop_database, fresh_database, ingest  # noqa: E402
+from bench.databases import drop_database, generated_database  # noqa: E402
 from etl import db, synth, transform  # noqa: E402
 
 log = logging.getLogger("bench.pipeline")
@@ -360,12 +360,8 @@ def bench_size(sessions: int, users: int, contents: int, threads: int, keep: boo
     name = f"medallion_bench_{sessions}"
     result: dict = {"sessions": sessions}
     try:
-        t0 = time.perf_counter()
-        synth.generate(raw, users=users, sessions=sessions, contents=contents, days=90, seed=42,
-                       dirty_rate=0.02)
-        result["generate_s"] = time.perf_counter() - t0
-        fresh_database(name)
-        result["ingest_s"] = ingest(raw)
+        result.update(generated_database(name, raw, sessions=sessions, users=users,
+                                         contents=contents))
         report = transform.transform(full_refresh=True)
         result["pg_full_s"] = report.seconds
         result["pg_models"] = {m.name: m.seconds for m in report.models}

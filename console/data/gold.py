@@ -5,8 +5,11 @@ tier or device, the numbers are sums over the additive gold tables built for tha
 (`gold.daily_segment_viewing` for sessions, watch seconds and completions;
 `gold.user_daily_viewing` for exact distinct users), turned into ratios by the gold SQL
 functions of migration 0450 (`gold.watch_hours`, `gold.avg_session_minutes`,
-`gold.avg_completion_pct`, `gold.completion_rate_pct`, `gold.active_window_start`), so
-no KPI formula lives here. Country `unknown` stands for users without a country.
+`gold.avg_completion_pct`, `gold.completion_rate_pct`, `gold.active_window_start`); per
+content and per genre they are the rows of the gold functions of migration 0540
+(`gold.filtered_content_performance`, `gold.filtered_genre_performance`), called with the
+filter as parameters. So no KPI formula lives here. Country `unknown` stands for users
+without a country.
 """
 
 from __future__ import annotations
@@ -25,16 +28,6 @@ from console.data.reader import Query, as_array, read_gold
 _SEGMENT_FILTER = """
     session_date between :start_date and :end_date
     and (cast(:countries as text[]) is null or country = any(cast(:countries as text[])))
-    and (cast(:tiers as text[]) is null or subscription_tier = any(cast(:tiers as text[])))
-    and (cast(:devices as text[]) is null or device = any(cast(:devices as text[])))
-"""
-# The same filter on gold.fact_viewing, whose country is null for users without one
-# (only the per-content views still need session rows).
-_FACT_FILTER = """
-    session_date between :start_date and :end_date
-    and (cast(:countries as text[]) is null
-         or country = any(cast(:countries as text[]))
-         or (:include_unknown_country and country is null))
     and (cast(:tiers as text[]) is null or subscription_tier = any(cast(:tiers as text[])))
     and (cast(:devices as text[]) is null or device = any(cast(:devices as text[])))
 """
@@ -170,19 +163,13 @@ GOLD_TOP_CONTENT_BY_HOURS = Query("gold_top_content_by_hours", text("""
     limit :limit
 """))
 
-# Per content under a filter: content is no dimension of the aggregate tables, so these
-# read gold.fact_viewing; the ratios still come from the gold functions.
-_FILTERED_CONTENT = f"""
-    select content_id, max(content_title) as title, max(content_type) as content_type,
-           count(*) as views, count(distinct user_id) as unique_viewers,
-           gold.watch_hours(sum(watch_seconds)) as total_watch_hours,
-           gold.avg_completion_pct(sum(completion_pct::numeric), count(completion_pct))
-               as avg_completion_pct,
-           gold.completion_rate_pct(count(*) filter (where is_completed), count(completion_pct))
-               as completion_rate_pct
-    from gold.fact_viewing
-    where {_FACT_FILTER}
-    group by content_id
+# Per content under a filter: gold.content_performance's rows for the selected facts, from the
+# gold function that defines them (migration 0540).
+_FILTERED_CONTENT = """
+    select content_id, title, content_type, views, unique_viewers, total_watch_hours,
+           avg_completion_pct, completion_rate_pct
+    from gold.filtered_content_performance(:start_date, :end_date, cast(:countries as text[]),
+                                           cast(:tiers as text[]), cast(:devices as text[]))
 """
 
 GOLD_FILTERED_TOP_CONTENT_BY_VIEWS = Query("gold_filtered_top_content_by_views", text(f"""
@@ -203,16 +190,12 @@ GOLD_GENRES = Query("gold_genres", text("""
     order by total_watch_hours desc, genre
 """))
 
-GOLD_FILTERED_GENRES = Query("gold_filtered_genres", text(f"""
-    select coalesce(primary_genre, 'unknown') as genre,
-           count(distinct content_id) as titles, count(*) as views,
-           count(distinct user_id) as unique_viewers,
-           gold.watch_hours(sum(watch_seconds)) as total_watch_hours,
-           gold.avg_completion_pct(sum(completion_pct::numeric), count(completion_pct))
-               as avg_completion_pct
-    from gold.fact_viewing
-    where {_FACT_FILTER}
-    group by coalesce(primary_genre, 'unknown')
+# Per genre under a filter: gold.genre_performance's rows for the selected facts (a session
+# counts for every genre of its content), from the gold function of migration 0540.
+GOLD_FILTERED_GENRES = Query("gold_filtered_genres", text("""
+    select genre, titles, views, unique_viewers, total_watch_hours, avg_completion_pct
+    from gold.filtered_genre_performance(:start_date, :end_date, cast(:countries as text[]),
+                                         cast(:tiers as text[]), cast(:devices as text[]))
     order by total_watch_hours desc, genre
 """))
 
@@ -284,14 +267,11 @@ class KpiFilter:
         return not (self.narrows_dates or self.narrows_users or self.devices)
 
     def segment_params(self) -> dict:
-        """Bind parameters of the filter on the aggregate tables ('unknown' is a country)."""
+        """Bind parameters of the filter on the aggregate tables and of the gold functions
+        ('unknown' is a country)."""
         return {"start_date": self.start_date, "end_date": self.end_date,
                 "countries": as_array(self.countries), "tiers": as_array(self.tiers),
                 "devices": as_array(self.devices)}
-
-    def fact_params(self) -> dict:
-        """Bind parameters of the filter on gold.fact_viewing (null country is 'unknown')."""
-        return {**self.segment_params(), "include_unknown_country": "unknown" in self.countries}
 
     def user_params(self) -> dict:
         """Bind parameters of the country and tier filter on gold.user_engagement."""
@@ -354,14 +334,14 @@ def top_content(flt: KpiFilter, by: str = "views", limit: int = 10) -> pd.DataFr
         return read_gold(query, limit=limit)
     query = (GOLD_FILTERED_TOP_CONTENT_BY_VIEWS if by == "views"
              else GOLD_FILTERED_TOP_CONTENT_BY_HOURS)
-    return read_gold(query, limit=limit, **flt.fact_params())
+    return read_gold(query, limit=limit, **flt.segment_params())
 
 
 def genre_performance(flt: KpiFilter) -> pd.DataFrame:
-    """Per genre; under filters, sessions count for their content's primary genre."""
+    """Per genre; a session counts for every genre of its content, filtered or not."""
     if flt.is_empty:
         return read_gold(GOLD_GENRES)
-    return read_gold(GOLD_FILTERED_GENRES, **flt.fact_params())
+    return read_gold(GOLD_FILTERED_GENRES, **flt.segment_params())
 
 
 def country_insights(flt: KpiFilter) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """The gold page's filtered views on generated data built by the real pipeline.
 
 A filter that selects everything must give the unfiltered gold numbers (gold.kpi_summary,
-gold.daily_viewing, gold.country_insights), and any filter must give what the test
-computes on its own from gold.fact_viewing with the contract's definitions. The new
+gold.daily_viewing, gold.country_insights, gold.content_performance,
+gold.genre_performance), and any filter must give what the test computes on its own from
+gold.fact_viewing (and silver.content_genres for genres) with the contract's definitions. The new
 aggregate tables' Soda checks must pass on the same data.
 """
 
@@ -98,6 +99,74 @@ def test_a_filter_selecting_everything_equals_the_unfiltered_view(built):
             approx([float(v) for v in insights[column]]), column
 
 
+def _plain(value):
+    """None for a missing value (None or NaN), else the value."""
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+
+def _assert_frames_equal(got: pd.DataFrame, want: pd.DataFrame, key: str, label: str) -> None:
+    """Same keys in the same order; text equal, numbers within the contract's tolerance."""
+    assert list(got[key]) == list(want[key]), label
+    for column in want.columns:
+        for k, a, b in zip(want[key], got[column], want[column]):
+            a, b = _plain(a), _plain(b)
+            if isinstance(a, str) or isinstance(b, str):
+                assert a == b, f"{label}: {column} of {k}"
+            else:
+                assert a == approx(None if b is None else float(b)), f"{label}: {column} of {k}"
+
+
+def test_per_content_and_genre_a_filter_selecting_everything_equals_gold(built):
+    flt = _everything()
+    contents = _fetch(built, "select count(*) as n from gold.content_performance").iloc[0]["n"]
+    for by, order in (("views", "views desc"), ("watch_hours", "total_watch_hours desc")):
+        want = _fetch(built, f"select * from gold.content_performance "
+                             f"order by {order}, content_id")
+        got = gold.top_content(flt, by=by, limit=int(contents))
+        assert len(got) == len(want) == contents > 0
+        _assert_frames_equal(got, want[list(got.columns)], "content_id", f"top by {by}")
+
+    want = _fetch(built, "select * from gold.genre_performance "
+                         "order by total_watch_hours desc, genre")
+    got = gold.genre_performance(flt)
+    assert len(want) > 1
+    assert want["views"].sum() > len(_fetch(built, "select session_id from gold.fact_viewing")), \
+        "contents with several genres should count a session for each"
+    _assert_frames_equal(got, want[list(got.columns)], "genre", "genres")
+
+
+def _expected_per_content(rows: pd.DataFrame, contents: pd.DataFrame) -> pd.DataFrame:
+    """gold.content_performance's definitions over the selected facts, every content kept."""
+    per = rows.groupby("content_id").agg(
+        views=("session_id", "size"), unique_viewers=("user_id", "nunique"),
+        watch_seconds=("watch_seconds", "sum"), avg_completion_pct=("completion_pct", "mean"),
+        with_pct=("completion_pct", "count"), completed=("is_completed", lambda s: (s == True).sum()))  # noqa: E712
+    out = contents[["content_id", "title", "content_type"]].set_index("content_id").join(per)
+    out["views"] = out["views"].fillna(0)
+    out["unique_viewers"] = out["unique_viewers"].fillna(0)
+    out["total_watch_hours"] = out["watch_seconds"].fillna(0) / 3600
+    out["completion_rate_pct"] = (100 * out["completed"] / out["with_pct"]).where(out["with_pct"] > 0)
+    out["avg_completion_pct"] = out["avg_completion_pct"].where(out["with_pct"] > 0)
+    return out.reset_index()[["content_id", "title", "content_type", "views", "unique_viewers",
+                              "total_watch_hours", "avg_completion_pct", "completion_rate_pct"]]
+
+
+def _expected_per_genre(rows: pd.DataFrame, genres: pd.DataFrame) -> pd.DataFrame:
+    """gold.genre_performance's definitions over the selected facts: a session counts for
+    every genre of its content; titles are the genre's contents, viewed or not."""
+    titles = genres.groupby("genre").size().rename("titles")
+    joined = rows.merge(genres, on="content_id")
+    per = joined.groupby("genre").agg(
+        views=("session_id", "size"), unique_viewers=("user_id", "nunique"),
+        watch_seconds=("watch_seconds", "sum"), avg_completion_pct=("completion_pct", "mean"))
+    out = titles.to_frame().join(per)
+    out["views"] = out["views"].fillna(0)
+    out["unique_viewers"] = out["unique_viewers"].fillna(0)
+    out["total_watch_hours"] = out["watch_seconds"].fillna(0) / 3600
+    return out.reset_index()[["genre", "titles", "views", "unique_viewers", "total_watch_hours",
+                              "avg_completion_pct"]]
+
+
 def _expected_tiles(fact: pd.DataFrame, selected: pd.Series) -> dict:
     """The contract's KPI definitions, computed here from the selected fact rows."""
     rows = fact[selected]
@@ -185,6 +254,40 @@ def test_filtered_views_equal_an_independent_computation_from_fact_viewing(built
             assert rec["total_watch_hours"] == approx(want["watch_seconds"] / 3600), label
             assert rec["avg_session_minutes"] == \
                 approx(want["watch_seconds"] / want["sessions"] / 60), label
+
+
+def test_filtered_content_and_genres_equal_an_independent_computation(built):
+    fact = _fetch(built, "select * from gold.fact_viewing")
+    fact["completion_pct"] = fact["completion_pct"].astype(float)
+    contents = _fetch(built, "select content_id, title, content_type from silver.content")
+    genres = _fetch(built, "select content_id, genre from silver.content_genres")
+    for label, flt in _cases(fact).items():
+        rows = fact[_selected(fact, flt)]
+        want = _expected_per_content(rows, contents)
+        for by, column in (("views", "views"), ("watch_hours", "total_watch_hours")):
+            ordered = want.sort_values([column, "content_id"], ascending=[False, True],
+                                       kind="stable").head(10).reset_index(drop=True)
+            got = gold.top_content(flt, by=by, limit=10)
+            # Ties at the tenth place: the same measure, whichever content wins the tie.
+            assert [float(v) for v in got[column]] == \
+                approx([float(v) for v in ordered[column]]), f"{label}: top by {by}"
+            for rec in got.to_dict("records"):
+                expected = want.set_index("content_id").loc[rec["content_id"]]
+                for name in ("views", "unique_viewers", "total_watch_hours",
+                             "avg_completion_pct", "completion_rate_pct"):
+                    value = expected[name]
+                    assert rec[name] == approx(None if pd.isna(value) else float(value)), \
+                        f"{label}: {name} of {rec['content_id']}"
+                assert _plain(rec["title"]) == _plain(expected["title"]), label
+
+        want = _expected_per_genre(rows, genres).set_index("genre")
+        got = gold.genre_performance(flt).set_index("genre")
+        assert sorted(got.index) == sorted(want.index), label
+        for genre, rec in got.iterrows():
+            for name in want.columns:
+                value = want.loc[genre, name]
+                assert rec[name] == approx(None if pd.isna(value) else float(value)), \
+                    f"{label}: {name} of genre {genre}"
 
 
 def test_the_aggregate_tables_pass_their_checks(built):

@@ -104,6 +104,20 @@ def test_bad_file_is_rejected_whole_and_the_others_load(medallion_db, raw_dir, c
     assert report.rows_by_entity == {"users": 1, "viewing_sessions": 1, "content": 1}
 
 
+def test_documents_without_a_usable_content_id_load_and_never_reject_their_file(medallion_db,
+                                                                              raw_dir):
+    # Section 1: such a document is rejected on its own in silver (missing_key), later.
+    docs = [{"title": "no id"}, {"content_id": None}, {"content_id": ""}, {"content_id": [1]},
+            {"content_id": {"id": 1}}, {"content_id": 10.5}, {"content_id": 10}]
+    write(raw_dir / "content.json", json.dumps(docs))
+    report = ingest(raw_dir)
+    assert report.status_of("content.json").status == "loaded"
+    assert report.status_of("content.json").rows_loaded == len(docs)
+    assert [r[0] for r in bronze(medallion_db, "content", "content.json", "source_row")] == \
+        list(range(1, len(docs) + 1))
+    assert len(mongo_docs(medallion_db, "content.json")) == len(docs)
+
+
 def test_json_rejected_after_a_full_mongo_batch_leaves_nothing_in_mongo(medallion_db, raw_dir):
     docs = ",".join(json.dumps({"content_id": i}) for i in range(1, 8))
     write(raw_dir / "content_late_error.json", f"[{docs}, 7]")

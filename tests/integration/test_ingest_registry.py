@@ -1,4 +1,5 @@
-"""The registry rules: duplicates, order, re-runs, the worked example, register/load split, retries."""
+"""The registry rules (etl/ingest/registration.py): duplicates, order, re-runs, the
+register/load split, retries."""
 
 from __future__ import annotations
 
@@ -33,18 +34,13 @@ def counts(settings) -> tuple[int, int, int, int]:
     return (*pg, db.mongo_database(settings)[MONGO_COLLECTION].count_documents({}))
 
 
-def test_worked_example_files_table(medallion_db, worked_example_dir):
+def test_the_report_lists_what_the_ingestion_log_records(medallion_db, worked_example_dir):
+    # The worked example's own numbers are asserted once, in test_worked_example.py.
     report = ingest(worked_example_dir)
     table = {f.source_file: (f.status, f.rows_loaded) for f in report.files}
-    assert table == {"content.json": ("loaded", 3), "users.csv": ("loaded", 4),
-                     "viewing_sessions.csv": ("loaded", 8), "README.txt": ("ignored", 0)}
+    assert {status for status, _ in table.values()} == {"loaded", "ignored"}
     logged = {r[1]: (r[2], r[3]) for r in all_log(medallion_db)}
     assert logged == table
-    assert counts(medallion_db) == (4, 8, 3, 3)
-    # values exactly as read, e.g. the leading space of " Mobile" and the padded e-mail
-    assert ("s2", " Mobile", 2) in bronze(medallion_db, "viewing_sessions", "viewing_sessions.csv",
-                                          "session_id, device, source_row")
-    assert bronze(medallion_db, "users", "users.csv", "email")[0] == (" Ana@Example.com ",)
 
 
 def test_rerun_never_duplicates(medallion_db, worked_example_dir):

@@ -87,3 +87,15 @@ def test_part_of_the_old_history_is_refused_not_guessed_at(medallion_db):
     _record_history(medallion_db, OLD_HISTORY[:12])
     with pytest.raises(ConfigError, match="but not 0400, the baseline"):
         schema.apply_migrations(medallion_db)
+
+
+def test_every_timestamp_is_stored_as_timestamptz(template_db):
+    # data-contract.md: all timestamps are stored as timestamptz in UTC. Bronze keeps the
+    # raw text, so only typed columns count: none may be a timestamp without time zone.
+    with psycopg.connect(**get_settings().libpq_kwargs(template_db)) as conn:
+        typed = conn.execute(
+            "select table_schema, data_type, count(*) from information_schema.columns "
+            "where table_schema in ('bronze', 'silver', 'gold', 'ops') "
+            "and data_type like 'timestamp%%' group by 1, 2 order by 1, 2").fetchall()
+    assert typed and {t for _, t, _ in typed} == {"timestamp with time zone"}, typed
+    assert {s for s, _, _ in typed} >= {"silver", "gold", "ops"}

@@ -47,7 +47,8 @@ def test_files(example_run):
     assert rows["content.json"] == ("loaded", 3, "utf-8")
     assert rows["users.csv"] == ("loaded", 4, "utf-8")
     assert rows["viewing_sessions.csv"] == ("loaded", 8, "utf-8")
-    assert rows.get("README.txt", ("ignored",))[0] == "ignored"
+    assert rows["README.txt"][:2] == ("ignored", 0)
+    assert set(rows) == {"content.json", "users.csv", "viewing_sessions.csv", "README.txt"}
 
 
 def test_bronze_keeps_values_exactly_and_mongo_gets_the_documents(example_run):
@@ -55,7 +56,14 @@ def test_bronze_keeps_values_exactly_and_mongo_gets_the_documents(example_run):
                 "select user_id, email, source_file, source_row from bronze.users order by source_row",
                 [("u1", " Ana@Example.com ", "users.csv", 1), ("u2", "bob@example", "users.csv", 2),
                  ("u1", "ana@example.com", "users.csv", 3), ("", "nobody@example.com", "users.csv", 4)])
+    # values exactly as read: the leading space of " Mobile" too
+    assert_rows(example_run, "select session_id, device, source_row from bronze.viewing_sessions "
+                             "where session_id = 's2'", [("s2", " Mobile", 2)])
+    assert_rows(example_run, "select (select count(*) from bronze.users), "
+                             "(select count(*) from bronze.viewing_sessions), "
+                             "(select count(*) from bronze.content)", [(4, 8, 3)])
     coll = db.mongo_database(example_run)[MONGO_COLLECTION]
+    assert coll.count_documents({}) == 3
     docs = list(coll.find({}, {"_id": 0}).sort("source_row", 1))
     assert [d.get("title") for d in docs] == ["Night Train", "Tiny Docs", "No id"]
     assert all(d["source_file"] == "content.json" and d["ingestion_id"] for d in docs)

@@ -10,6 +10,7 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
 from psycopg.types.json import Jsonb
 
 from etl import db
@@ -20,6 +21,18 @@ SESSION_COLUMNS = ["session_id", "user_id", "content_id", "started_at", "ended_a
                    "watch_seconds", "device"]
 COLUMNS = {"users": USER_COLUMNS, "viewing_sessions": SESSION_COLUMNS}
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "worked_example"
+
+
+def approx(value):
+    """The contract's tolerance for numbers: relative 1e-6, absolute 1e-9 near zero."""
+    return pytest.approx(value, rel=1e-6, abs=1e-9)
+
+
+def session_row(session_id, user_id, content_id, started_at, watch_seconds, device="tv") -> dict:
+    """One bronze viewing_sessions row with watch_seconds given and no ended_at."""
+    return {"session_id": session_id, "user_id": user_id, "content_id": content_id,
+            "started_at": started_at, "ended_at": "", "watch_seconds": str(watch_seconds),
+            "device": device}
 
 
 def load_bronze(settings, entity: str, source_file: str, rows: list) -> int:

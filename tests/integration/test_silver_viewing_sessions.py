@@ -1,9 +1,12 @@
-"""Silver models on real PostgreSQL: rejection reasons and their order, latest version wins
-(file byte order, ingestion, row; updated_at for users and content, ties to the later row),
-watch_seconds derivation, device mapping, completion_pct, and the rejected tables' rows."""
+"""sql/silver/viewing_sessions.sql on real PostgreSQL (data-contract.md section 3,
+silver.viewing_sessions): rejection reasons and their order, the later row wins (file byte
+order, ingestion, row), missing keys never deduplicated, watch_seconds (derivation, 64-bit
+integer), device mapping, completion_pct, and the rejected table's rows. Users and content
+are owned by test_silver_users.py and test_silver_content.py."""
 
 from __future__ import annotations
 
+import pytest
 from tests.support.transform import fetch, load_bronze
 
 from etl.transform import build_silver
@@ -163,68 +166,6 @@ def test_the_survivor_is_validated_not_the_best_row(medallion_db):
             acc[0]["rejected_rows"]) == (4, 1, 2, 1)
 
 
-def test_users_latest_by_updated_at_with_ties_to_the_later_row(medallion_db):
-    load_bronze(medallion_db, "users", "users_a.csv", [
-        # u1: the greatest updated_at wins even from an earlier row
-        {"user_id": "u1", "subscription_tier": "premium", "updated_at": "2024-03-01T00:00:00Z"},
-        {"user_id": "u1", "subscription_tier": "free", "updated_at": "2024-02-01T00:00:00Z"},
-        # u2: an equal instant (another offset) is a tie: the later row wins
-        {"user_id": "u2", "subscription_tier": "basic", "updated_at": "2024-01-01T00:00:00Z"},
-        {"user_id": "u2", "subscription_tier": "premium", "updated_at": "2024-01-01T02:00:00+02:00"},
-        # u3: an invalid or empty updated_at counts as the oldest
-        {"user_id": "u3", "subscription_tier": "basic", "updated_at": "1990-01-01T00:00:00Z"},
-        {"user_id": "u3", "subscription_tier": "premium", "updated_at": "now"},
-        {"user_id": "u3", "subscription_tier": "standard", "updated_at": ""},
-        # u4: all invalid: the later row wins
-        {"user_id": "u4", "subscription_tier": "basic", "updated_at": "infinity"},
-        {"user_id": "u4", "subscription_tier": "premium", "updated_at": ""},
-    ])
-    load_bronze(medallion_db, "users", "users_b.csv", [
-        # u5: a tie across files goes to the later file
-        {"user_id": "u5", "subscription_tier": "premium", "updated_at": "2024-01-01T00:00:00Z"},
-    ])
-    load_bronze(medallion_db, "users", "users_a.csv", [
-        {"user_id": "u5", "subscription_tier": "basic", "updated_at": "2024-01-01T00:00:00Z"},
-        # u6: same path ingested again later: a tie goes to the later ingestion
-        {"user_id": "u6", "subscription_tier": "basic", "updated_at": "2024-01-01T00:00:00Z"},
-    ])
-    load_bronze(medallion_db, "users", "users_a.csv", [
-        {"user_id": "u6", "subscription_tier": "premium", "updated_at": "2024-01-01T00:00:00Z"},
-        {"user_id": "", "subscription_tier": "premium"},
-        {"user_id": "\t", "subscription_tier": "premium"},
-    ])
-    build_silver()
-    got = {r["user_id"]: r["subscription_tier"] for r in fetch(medallion_db, "select * from silver.users")}
-    assert got == {"u1": "premium", "u2": "premium", "u3": "basic", "u4": "premium",
-                   "u5": "premium", "u6": "premium"}
-    rejected = fetch(medallion_db, "select user_id, reason from silver.users_rejected")
-    assert rejected == [{"user_id": None, "reason": "missing_key"}] * 2
-    acc = fetch(medallion_db, "select * from ops.entity_accounting where entity = 'users'")[0]
-    assert (acc["bronze_rows"], acc["silver_rows"], acc["superseded_rows"], acc["rejected_rows"],
-            acc["rejected_by_reason"]) == (15, 6, 7, 2, {"missing_key": 2})
-
-
-def test_content_latest_by_updated_at_then_later_row(medallion_db):
-    load_bronze(medallion_db, "content", "content.json", [
-        {"content_id": "a", "title": "newest", "updated_at": "2024-03-01T00:00:00Z"},
-        {"content_id": "a", "title": "older", "updated_at": "2024-02-01T00:00:00Z"},
-        {"content_id": "b", "title": "first", "updated_at": "2024-01-01T00:00:00Z"},
-        {"content_id": "b", "title": "tie, later", "updated_at": "2024-01-01 00:00:00"},
-        {"content_id": "c", "title": "valid", "updated_at": "2024-01-01T00:00:00Z"},
-        {"content_id": "c", "title": "invalid", "updated_at": "2024-01-01T24:00:00Z"},
-        {"content_id": "d", "title": "valid", "updated_at": "2024-01-01T00:00:00Z"},
-        {"content_id": "d", "title": "not a string", "updated_at": 1704067200},
-        {"content_id": "e", "title": "none", "genres": ["old"]},
-        {"content_id": "e", "title": "none, later", "genres": ["new", "newer"]},
-    ])
-    build_silver()
-    got = {r["content_id"]: r["title"] for r in fetch(medallion_db, "select * from silver.content")}
-    assert got == {"a": "newest", "b": "tie, later", "c": "valid", "d": "valid", "e": "none, later"}
-    genres = fetch(medallion_db, "select genre, ordinal from silver.content_genres "
-                                 "where content_id = 'e' order by ordinal")
-    assert genres == [{"genre": "new", "ordinal": 1}, {"genre": "newer", "ordinal": 2}]
-
-
 def test_missing_keys_are_never_deduplicated(medallion_db):
     _reference_data(medallion_db)
     load_bronze(medallion_db, "viewing_sessions", "viewing_sessions.csv",
@@ -248,3 +189,27 @@ def test_completion_pct_never_overflows_on_extreme_valid_values(medallion_db):
            fetch(medallion_db, "select * from silver.viewing_sessions")}
     assert got["s1"] == 100.0
     assert 0 < got["s2"] < 1e-200 and got["s3"] == 0.0
+
+
+@pytest.mark.parametrize("value", ["9223372036854775807", "-1", "9223372036854775808", "1.5",
+                                   "1e3", "007"])
+def test_watch_seconds_is_a_64_bit_integer(medallion_db, value):
+    load_bronze(medallion_db, "users", "users.csv", [{"user_id": "u1"}])
+    load_bronze(medallion_db, "content", "content.json", [{"content_id": "c1", "duration_min": 10}])
+    load_bronze(medallion_db, "viewing_sessions", "viewing_sessions.csv", [
+        {"session_id": "s1", "user_id": "u1", "content_id": "c1",
+         "started_at": "2024-01-01T00:00:00Z", "watch_seconds": value, "device": "tv"}])
+    build_silver()
+    silver = fetch(medallion_db, "select watch_seconds, completion_pct from silver.viewing_sessions")
+    rejected = fetch(medallion_db, "select reason from silver.viewing_sessions_rejected")
+    expected = {"9223372036854775807": ("silver", 9223372036854775807),
+                "-1": ("negative_duration", None),
+                "9223372036854775808": ("invalid_measure", None),
+                "1.5": ("invalid_measure", None),
+                "1e3": ("invalid_measure", None),
+                "007": ("silver", 7)}[value]
+    if expected[0] == "silver":
+        assert silver[0]["watch_seconds"] == expected[1] and not rejected
+        assert 0 <= silver[0]["completion_pct"] <= 100
+    else:
+        assert not silver and rejected == [{"reason": expected[0]}]
