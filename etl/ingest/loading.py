@@ -55,9 +55,20 @@ def _load_csv(conn: psycopg.Connection, entry: ledger.QueuedFile, ingestion_id: 
         try:
             return csvload.copy_rows(conn, entry.entity, layout, entry.encoding,
                                      csvload.data_records(chunks(stream), pending, keep_lead=True),
-                                     ingestion_id, entry.source_file)
+                                     ingestion_id, entry.source_file,
+                                     text_bytes=_text_bytes(entry))
         except psycopg.DataError as exc:
             raise csvload.CsvFormatError(_explain_csv(entry, layout, exc)) from exc
+
+
+# What a gzip file of CSV text typically expands to, for choosing the load path only
+# (the byte count of the text is not kept at registration).
+_GZIP_EXPANSION = 5
+
+
+def _text_bytes(entry: ledger.QueuedFile) -> int:
+    """An estimate of the file's text size (decompressed)."""
+    return entry.file_size_bytes * (_GZIP_EXPANSION if entry.compression == "gzip" else 1)
 
 
 def _explain_csv(entry: ledger.QueuedFile, layout: csvload.Layout, exc: psycopg.Error) -> str:

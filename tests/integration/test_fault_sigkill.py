@@ -64,12 +64,17 @@ def _start_ingest(raw: Path, cwd: Path) -> subprocess.Popen:
 
 
 def _copy_progress(settings, table: str) -> tuple[int, int] | None:
-    """(backend pid, tuples processed) of a COPY into `table` in our database, if one runs."""
+    """(backend pid, tuples processed) of a COPY into `table` in our database, if one runs.
+
+    A large CSV file is copied into a table of its own, created by the loading transaction
+    (etl/ingest/csv.py): a COPY into a table this session cannot see yet is that one.
+    """
     with db.connect(settings, autocommit=True) as conn:
         row = conn.execute(
             "select p.pid, p.tuples_processed from pg_stat_progress_copy p "
-            "where p.datname = current_database() and p.relid = %s::regclass "
-            "and p.type = 'PIPE'", (table,)).fetchone()
+            "where p.datname = current_database() and p.type = 'PIPE' "
+            "and (p.relid = %s::regclass or not exists (select from pg_class c where c.oid = p.relid))",
+            (table,)).fetchone()
     return (row[0], row[1]) if row else None
 
 
