@@ -99,31 +99,37 @@ bronze_sessions as (
 ),
 
 -- Not flattened into the queries below (offset 0): each parsed value is read several times
--- there, and a flattened query would parse it again for each.
+-- there, and a flattened query would parse it again for each. The lookups of user and
+-- content are made here too, beside the scope's filter: so the parallel workers make them.
 parsed as (
     select
-        session_id    as raw_session_id,
-        user_id       as raw_user_id,
-        content_id    as raw_content_id,
-        started_at    as raw_started_at,
-        ended_at      as raw_ended_at,
-        watch_seconds as raw_watch_seconds,
-        device        as raw_device,
-        extra,
-        silver.trim_ascii(session_id)    as session_id,
-        silver.trim_ascii(user_id)       as user_id,
-        silver.trim_ascii(content_id)    as content_id,
-        silver.trim_ascii(ended_at)      as ended_at,
-        silver.trim_ascii(watch_seconds) as watch_seconds,
-        silver.trim_ascii(device)        as device,
-        silver.trimmed_timestamp(started_at)    as started_at_ts,
-        silver.trimmed_timestamp(ended_at)      as ended_at_ts,
-        silver.trimmed_bigint(watch_seconds)    as watch_seconds_int,
-        ingestion_id,
-        source_file,
-        source_row,
-        is_new
-    from bronze_sessions
+        b.session_id    as raw_session_id,
+        b.user_id       as raw_user_id,
+        b.content_id    as raw_content_id,
+        b.started_at    as raw_started_at,
+        b.ended_at      as raw_ended_at,
+        b.watch_seconds as raw_watch_seconds,
+        b.device        as raw_device,
+        b.extra,
+        silver.trim_ascii(b.session_id)    as session_id,
+        silver.trim_ascii(b.user_id)       as user_id,
+        silver.trim_ascii(b.content_id)    as content_id,
+        silver.trim_ascii(b.ended_at)      as ended_at,
+        silver.trim_ascii(b.watch_seconds) as watch_seconds,
+        silver.trim_ascii(b.device)        as device,
+        silver.trimmed_timestamp(b.started_at)    as started_at_ts,
+        silver.trimmed_timestamp(b.ended_at)      as ended_at_ts,
+        silver.trimmed_bigint(b.watch_seconds)    as watch_seconds_int,
+        u.user_id is not null as user_known,
+        c.content_id is not null as content_known,
+        c.duration_min,
+        b.ingestion_id,
+        b.source_file,
+        b.source_row,
+        b.is_new
+    from bronze_sessions as b
+    left join silver.users as u on u.user_id = silver.trim_ascii(b.user_id)
+    left join silver.content as c on c.content_id = silver.trim_ascii(b.content_id)
     offset 0
 ),
 
@@ -131,26 +137,23 @@ parsed as (
 -- later version of the key supersedes this row whatever its reason, unless it has no key.
 validated as (
     select
-        p.*,
+        *,
         case
-            when coalesce(p.session_id, '') = '' then 'missing_key'
-            when p.started_at_ts is null
-              or (coalesce(p.ended_at, '') <> '' and p.ended_at_ts is null)
+            when coalesce(session_id, '') = '' then 'missing_key'
+            when started_at_ts is null
+              or (coalesce(ended_at, '') <> '' and ended_at_ts is null)
                 then 'invalid_timestamp'
-            when (coalesce(p.watch_seconds, '') <> '' and p.watch_seconds_int is null)
-              or (coalesce(p.watch_seconds, '') = '' and coalesce(p.ended_at, '') = '')
+            when (coalesce(watch_seconds, '') <> '' and watch_seconds_int is null)
+              or (coalesce(watch_seconds, '') = '' and coalesce(ended_at, '') = '')
                 then 'invalid_measure'
-            when p.watch_seconds_int < 0 or p.ended_at_ts < p.started_at_ts
+            when watch_seconds_int < 0 or ended_at_ts < started_at_ts
                 then 'negative_duration'
-            when u.user_id is null
+            when not user_known
                 then 'orphan_user'
-            when c.content_id is null
+            when not content_known
                 then 'orphan_content'
-        end as reason,
-        c.duration_min
-    from parsed as p
-    left join silver.users as u on u.user_id = p.user_id
-    left join silver.content as c on c.content_id = p.content_id
+        end as reason
+    from parsed
 ),
 
 -- Every column of the silver row (for a row without a reason) or of the rejected one.
