@@ -3,7 +3,7 @@ that holds bronze and the silver/gold tables the model reads, e.g. one kept by
 `bench/pipeline.py --keep`).
 
 Each statement runs as the runner runs it (same session settings, indexes detached first
-and rebuilt after), under `EXPLAIN (ANALYZE, BUFFERS)` where PostgreSQL can explain it
+and rebuilt after), under `EXPLAIN (ANALYZE, BUFFERS, WAL)` where PostgreSQL can explain it
 (select, insert, delete, create table as), plainly otherwise; the whole transaction is
 rolled back at the end, so the database is left as it was.
 
@@ -60,7 +60,7 @@ def profile(name: str, mode: str = "full", plans: bool = True,
             code = sql_runner._strip_comments(statement)
             t0, cpu0 = time.perf_counter(), _backend_cpu(pid)
             if _EXPLAINABLE.match(code):
-                plan = conn.execute(psycopg.sql.SQL("explain (analyze, buffers) ")
+                plan = conn.execute(psycopg.sql.SQL("explain (analyze, buffers, wal) ")
                                     + psycopg.sql.SQL(statement)).fetchall()
                 text = "\n".join(row[0] for row in plan)
             else:
