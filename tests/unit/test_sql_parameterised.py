@@ -44,6 +44,12 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("etl/sql_runner.py", "run_model", "statement"):
         "the statements of a model file under sql/ (part of the repository), split by the "
         "runner; parameters go in through set_config, never into the text",
+    ("bench/explain.py", "profile", "statement"):
+        "the statements of a model file under sql/ (part of the repository), split by the "
+        "runner, as run_model runs them",
+    ("bench/explain.py", "profile",
+     "psycopg.sql.SQL('explain (analyze, buffers, wal) ') + psycopg.sql.SQL(statement)"):
+        "a literal EXPLAIN prefix before the statement of a model file under sql/, as above",
     ("etl/schema.py", "_apply", "migration.sql"):
         "the baseline files under sql/schema or a delta under sql/migrations (part of the "
         "repository), applied as written",
