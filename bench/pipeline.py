@@ -19,6 +19,7 @@ import contextlib
 import gzip
 import json
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from psycopg import sql  # noqa: E402
 
 from bench.databases import drop_database, generated_database  # noqa: E402
-from etl import db, synth, transform  # noqa: E402
+from etl import db, transform  # noqa: E402
 
 log = logging.getLogger("bench.pipeline")
 
@@ -355,14 +356,17 @@ def duckdb_transform(raw: Path, columns: dict[str, tuple[str, ...]], threads: in
 
 # ------------------------------------------------------------------ the run
 
-def bench_size(sessions: int, users: int, contents: int, threads: int, keep: bool) -> dict:
+def bench_size(sessions: int, users: int, contents: int, threads: int, keep: bool,
+               prefix: str = "medallion_bench") -> dict:
     raw = Path(tempfile.mkdtemp(prefix=f"bench-raw-{sessions}-"))
-    name = f"medallion_bench_{sessions}"
+    name = f"{prefix}_{sessions}"
     result: dict = {"sessions": sessions}
     try:
         result.update(generated_database(name, raw, sessions=sessions, users=users,
                                          contents=contents))
+        result["load_before"] = os.getloadavg()
         report = transform.transform(full_refresh=True)
+        result["load_after"] = os.getloadavg()
         result["pg_full_s"] = report.seconds
         result["pg_models"] = {m.name: m.seconds for m in report.models}
         result["pg"] = pg_kpis()
@@ -383,7 +387,9 @@ def _print(result: dict) -> None:
     pg, duck = result["pg_full_s"], result["duck"]["seconds"]
     print(f"\n== {result['sessions']:,} sessions: generate {result['generate_s']:.1f} s, "
           f"ingest {result['ingest_s']:.1f} s")
-    print(f"PostgreSQL transform (full refresh): {pg:.1f} s")
+    print(f"PostgreSQL transform (full refresh): {pg:.1f} s (load average before "
+          f"{'/'.join(f'{x:.2f}' for x in result['load_before'])}, after "
+          f"{'/'.join(f'{x:.2f}' for x in result['load_after'])})")
     for model, seconds in result["pg_models"].items():
         print(f"  {model:<28} {seconds:8.2f} s")
     print(f"DuckDB (read raw files + silver + gold): {duck:.1f} s")
@@ -413,12 +419,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contents", type=int, default=50_000)
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads (2 cores here)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    parser.add_argument("--database-prefix", default="medallion_bench",
+                        help="name of the throwaway databases (a suffix _<sessions> is added); "
+                             "give each concurrent run its own, as a run drops its database first")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sizes = args.sessions or [1_000_000]
     results = []
     for n in sizes:
-        result = bench_size(n, args.users, args.contents, args.threads, args.keep)
+        result = bench_size(n, args.users, args.contents, args.threads, args.keep,
+                            args.database_prefix)
         _print(result)
         results.append(result)
     if len(results) > 1:

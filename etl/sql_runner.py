@@ -56,6 +56,9 @@ LAYERS = etl.LAYERS[1:]
 MAX_WORKERS = 2
 # Per sort/hash node of a model's transaction; at most MAX_WORKERS models run at once.
 WORK_MEM = "128MB"
+# A full refresh's temporary tables and index builds (see configure_session).
+FULL_TEMP_BUFFERS = "512MB"
+FULL_MAINTENANCE_WORK_MEM = "256MB"
 # Planner cost of a random page read in incremental runs (see run_model).
 INCREMENTAL_RANDOM_PAGE_COST = "1.1"
 # Two transform runs at once would only wait on each other's table locks; serialise them.
@@ -388,6 +391,33 @@ def _summary(statement: str) -> str:
     return text if len(text) <= 90 else text[:87] + "..."
 
 
+def configure_session(conn: psycopg.Connection, run_id: str, mode: str) -> None:
+    """The settings of a model's transaction (local to it), by mode."""
+    conn.execute("select set_config('medallion.run_id', %s, true)", (run_id,))
+    conn.execute("select set_config('medallion.full_refresh', %s, true)",
+                 ("on" if mode == "full" else "off",))
+    conn.execute("select set_config('medallion.mode', %s, true)", (mode,))
+    # Sorts and hashes of a few million rows fit in memory instead of spilling.
+    conn.execute("select set_config('work_mem', %s, true)", (WORK_MEM,))
+    # The parsers inline into large expressions: compiling them with JIT costs
+    # seconds per query and gains nothing on these plans.
+    conn.execute("select set_config('jit', 'off', true)")
+    if mode == "full":
+        # Temporary tables of a million rows stay in this session's buffers instead of
+        # going through the kernel page by page (the default is 8 MB). Allocated as used, and
+        # settable only before the session first touches a temporary table: it is set here.
+        conn.execute("select set_config('temp_buffers', %s, true)", (FULL_TEMP_BUFFERS,))
+        # The indexes rebuilt after the load sort in memory.
+        conn.execute("select set_config('maintenance_work_mem', %s, true)",
+                     (FULL_MAINTENANCE_WORK_MEM,))
+    if mode == "incremental":
+        # An incremental run looks up a few thousand keys among millions of rows:
+        # by index, from cache. With the default random_page_cost (4, spinning
+        # disks) the planner scans whole tables for a few percent of their keys.
+        conn.execute("select set_config('random_page_cost', %s, true)",
+                     (INCREMENTAL_RANDOM_PAGE_COST,))
+
+
 def run_model(model: Model, *, run_id: str, full_refresh: bool = False,
               settings: Settings | None = None, descendants: tuple[str, ...] = ()) -> ModelResult:
     """Run one model in a transaction, incrementally or as a full refresh (choose_mode);
@@ -407,21 +437,7 @@ def run_model(model: Model, *, run_id: str, full_refresh: bool = False,
         rows_changed = 0
         try:
             with conn.transaction():
-                conn.execute("select set_config('medallion.run_id', %s, true)", (run_id,))
-                conn.execute("select set_config('medallion.full_refresh', %s, true)",
-                             ("on" if mode == "full" else "off",))
-                conn.execute("select set_config('medallion.mode', %s, true)", (mode,))
-                # Sorts and hashes of a few million rows fit in memory instead of spilling.
-                conn.execute("select set_config('work_mem', %s, true)", (WORK_MEM,))
-                # The parsers inline into large expressions: compiling them with JIT costs
-                # seconds per query and gains nothing on these plans.
-                conn.execute("select set_config('jit', 'off', true)")
-                if mode == "incremental":
-                    # An incremental run looks up a few thousand keys among millions of rows:
-                    # by index, from cache. With the default random_page_cost (4, spinning
-                    # disks) the planner scans whole tables for a few percent of their keys.
-                    conn.execute("select set_config('random_page_cost', %s, true)",
-                                 (INCREMENTAL_RANDOM_PAGE_COST,))
+                configure_session(conn, run_id, mode)
                 if mode == "full":
                     rebuild = _detach_indexes(conn, model)
                     # Fresh statistics, so that the models reading these tables next in this

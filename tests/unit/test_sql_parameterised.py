@@ -48,6 +48,12 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "the method and keys of an index of bronze.<entity> as pg_get_indexdef spells them "
         "(the catalog, filled by the repository's migrations), for the same index on a "
         "large file's own table, which goes in as a sql.Identifier",
+    ("bench/explain.py", "profile", "statement"):
+        "the statements of a model file under sql/ (part of the repository), split by the "
+        "runner, as run_model runs them",
+    ("bench/explain.py", "profile",
+     "psycopg.sql.SQL('explain (analyze, buffers, wal) ') + psycopg.sql.SQL(statement)"):
+        "a literal EXPLAIN prefix before the statement of a model file under sql/, as above",
     ("etl/schema.py", "_apply", "migration.sql"):
         "the baseline files under sql/schema or a delta under sql/migrations (part of the "
         "repository), applied as written",
