@@ -83,6 +83,17 @@ select * from final;
 -- mode: full
 truncate gold.fact_viewing;
 
+-- The months present, each in a partition of its own (migration 0510), and no partition
+-- left for a month that is gone. The runner has dropped the indexes (those of every
+-- partition with them) and rebuilds them after the load.
+create temporary table fact_viewing_months on commit drop as
+select distinct date_trunc('month', started_at at time zone 'UTC')::date as month_start
+from fact_viewing_scope;
+
+select gold.drop_fact_viewing_partitions_except(array(select month_start from fact_viewing_months));
+
+select gold.add_fact_viewing_partitions(array(select month_start from fact_viewing_months));
+
 insert into gold.fact_viewing (
     session_id, user_id, content_id, started_at, session_date, device, watch_seconds,
     completion_pct, is_completed, country, subscription_tier, content_title, content_type,
@@ -93,6 +104,9 @@ select * from fact_viewing_rows;
 -- mode: incremental
 create temporary table fact_viewing_new on commit drop as
 select * from fact_viewing_rows;
+
+-- A fact of a month that has no partition yet gets one before it is inserted.
+select gold.add_fact_viewing_partitions(array(select distinct session_date from fact_viewing_new));
 
 create temporary table fact_viewing_old on commit drop as
 select * from gold.fact_viewing where session_id in (select session_id from fact_viewing_keys);
