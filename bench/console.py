@@ -96,6 +96,11 @@ def build_database(name: str, rows: int) -> None:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     schema.apply_migrations()
     with psycopg.connect(**settings.libpq_kwargs(), autocommit=True) as conn:
+        # the monthly partitions of the sessions' year (migration 0510), as the pipeline's
+        # gold.fact_viewing model makes them before it loads
+        conn.execute("select gold.add_fact_viewing_partitions(array("
+                     "select d::date from generate_series(date '2026-01-01', date '2027-01-01', "
+                     "interval '1 month') as d))")
         for statement in FILL:
             started = time.monotonic()
             conn.execute(statement, {"rows": rows, "users": max(rows // 50, 10)})

@@ -133,9 +133,10 @@ def timed_transform(full_refresh: bool) -> transform.TransformReport:
     return report
 
 
-def bench_size(sessions: int, users: int, contents: int, keep: bool) -> dict:
+def bench_size(sessions: int, users: int, contents: int, keep: bool,
+               prefix: str = "medallion_bench_inc") -> dict:
     raw = Path(tempfile.mkdtemp(prefix=f"bench-inc-raw-{sessions}-"))
-    name = f"medallion_bench_inc_{sessions}"
+    name = f"{prefix}_{sessions}"
     clone = f"{name}_full"
     result: dict = {"sessions": sessions}
     try:
@@ -217,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--contents", type=int, default=50_000)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    # Benchmarks of several worktrees on one server must not drop each other's databases.
+    parser.add_argument("--database-prefix", default="medallion_bench_inc",
+                        help="name of the benchmark databases, before _<sessions>")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     ok = True
@@ -224,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     pid_file = None if os.environ.get("MONGO_URI") else private_mongo(mongo_dir)
     try:
         for n in args.sessions or [1_000_000]:
-            result = bench_size(n, args.users, args.contents, args.keep)
+            result = bench_size(n, args.users, args.contents, args.keep, args.database_prefix)
             _print(result)
             ok = ok and not result["differing"]
     finally:

@@ -336,7 +336,9 @@ def _detach_indexes(conn: psycopg.Connection, model: Model) -> list[str]:
 
     Inside the model's transaction, so readers never see a table without its indexes.
     Rebuilding an index once after the load sorts once, which is several times faster than
-    maintaining it row by row while a million rows are inserted in random key order.
+    maintaining it row by row while a million rows are inserted in random key order. On a
+    partitioned table, dropping an index or key drops it in every partition, and
+    re-creating it builds it in every partition, those the model created included.
     """
     tables = [t for t in model.builds]
     found = conn.execute(
@@ -350,8 +352,14 @@ def _detach_indexes(conn: psycopg.Connection, model: Model) -> list[str]:
           and not exists (select 1 from pg_constraint as f
                           where f.contype = 'f' and f.conindid = c.conindid)
         union all
-        select format('drop index %%s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
+        select format('drop index %%s', i.indexrelid::regclass),
+               -- the index of a partitioned table reads 'ON ONLY t', which would create it
+               -- on the parent alone (invalid); 'ON t' builds it on every partition too
+               case when x.relkind = 'I'
+                    then regexp_replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ')
+                    else pg_get_indexdef(i.indexrelid) end
         from pg_index as i
+        join pg_class as x on x.oid = i.indexrelid
         where i.indrelid = any(%s::regclass[])
           and not exists (select 1 from pg_constraint as c where c.conindid = i.indexrelid)
         """,
