@@ -137,6 +137,18 @@ def _timed(page, started: float, finished: list[float]) -> tuple[float, float, f
     return total, server, max(0.0, total - server)
 
 
+def _warm_up(browser, url: str) -> None:
+    """The console process's start-up (imports, the first session) is not a page's first
+    render: one visit of the sign-in gate of Redo work (no query, no chart) pays it first."""
+    from test_console_browser import WIDTH, settle
+
+    warm = browser.new_page(viewport={"width": WIDTH, "height": 900})
+    warm.goto(f"{url}/redo")
+    warm.wait_for_selector("h1", timeout=300_000)
+    settle(warm, timeout=300)
+    warm.close()
+
+
 def time_pages(url: str) -> dict[str, tuple[float, float, float]]:
     """Per page, opened by its URL in a new tab (a new document and session, cold console
     caches): (total, server, browser) seconds.
@@ -147,20 +159,14 @@ def time_pages(url: str) -> dict[str, tuple[float, float, float]]:
     sent); browser: the rest, Chromium loading the chart library and drawing what arrived.
     """
     from playwright.sync_api import sync_playwright
-    from test_console_browser import PAGES, WIDTH, launch_browser, settle
+    from test_console_browser import PAGES, WIDTH, launch_browser
 
     finished: list[float] = []
     results = {}
     with sync_playwright() as playwright:
         browser = launch_browser(playwright)
         try:
-            # The console process's start-up (imports, the first session) is not a page's
-            # first render: one visit of the sign-in gate of Redo work pays it first.
-            warm = browser.new_page(viewport={"width": WIDTH, "height": 900})
-            warm.goto(f"{url}/redo")
-            warm.wait_for_selector("h1", timeout=300_000)
-            settle(warm, timeout=300)
-            warm.close()
+            _warm_up(browser, url)
             for name, path in PAGES.items():
                 page = browser.new_page(viewport={"width": WIDTH, "height": 900})
                 page.on("websocket", lambda ws: ws.on("framereceived",
@@ -187,6 +193,7 @@ def time_navigation(url: str) -> dict[str, tuple[float, float, float]]:
     with sync_playwright() as playwright:
         browser = launch_browser(playwright)
         try:
+            _warm_up(browser, url)
             page = browser.new_page(viewport={"width": WIDTH, "height": 900})
             page.on("websocket", lambda ws: ws.on("framereceived",
                                                   _script_finished_recorder(finished)))
