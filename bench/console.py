@@ -210,6 +210,30 @@ def time_navigation(url: str) -> dict[str, tuple[float, float, float]]:
     return results
 
 
+def time_scripts() -> dict[str, float]:
+    """Seconds of each page's script on the server alone, with cold data caches: Streamlit's
+    AppTest runs it in this process against the same database (no browser, no WebSocket).
+    The Python the page runs: its queries, its frames and its figures."""
+    from streamlit.testing.v1 import AppTest
+
+    from console.data import reader
+    from tests.support.console_helpers import APP, PAGES as SCRIPTS
+
+    results = {}
+    for name, script in SCRIPTS.items():
+        at = AppTest.from_file(str(APP), default_timeout=300)
+        if name != "overview":
+            at.run()  # the landing page first, as the console tests do
+            at.switch_page(script)
+        reader.clear_caches()
+        started = time.monotonic()
+        at.run()
+        results[name] = time.monotonic() - started
+        if at.exception:
+            raise RuntimeError(f"{name}: {[e.value for e in at.exception]}")
+    return results
+
+
 def time_filters() -> dict[str, float]:
     """Seconds of the gold queries under filters (uncached)."""
     from console.data import gold, reader
@@ -306,9 +330,14 @@ def main(argv: list[str] | None = None) -> int:
         navigation = time_navigation(url)
     finally:
         console_local.stop()
+    time_scripts()  # imports and first-use costs, not a page's
+    scripts = time_scripts()
     filters = {} if args.pages_only else time_filters()
     loaders = {} if args.pages_only else time_loaders()
 
+    print(f"\npage scripts on the server alone, cold data caches (AppTest; {args.rows:,} rows)")
+    for name, seconds in scripts.items():
+        print(f"  {name:<14}{seconds:6.2f} s")
     load = f"{load_before} before, " + " ".join(f"{v:.2f}" for v in os.getloadavg()) + " after"
     for title, timings in (("opened by URL in a new tab", pages),
                            ("reached from the sidebar", navigation)):
