@@ -6,11 +6,13 @@ On demand, not a test:
 
 Builds a scratch database (`<POSTGRES_DB>_bench_console`) with every migration,
 fills gold.fact_viewing with --rows synthetic sessions (generate_series in SQL)
-and derives the other gold tables from it, starts the console on a free port,
-and opens every page once in headless Chromium with cold caches. Reports the
-seconds until each page has rendered (the goal is under 2 s) and, for the gold
-filters, the time of each filtered query (the aggregate tables, and fact_viewing for
-content and genres).
+and derives the other gold tables from it (the statements it shares with
+tests/support/console_testdata.py, whose ops rows it adds), starts the console on a free
+port, and opens every page once in headless Chromium with cold caches: each in a new tab
+by its URL, then each from the sidebar of one tab. Reports the seconds until each page
+has rendered (the goal is under 2 s), split at the console's `script_finished` message
+into server and browser time, each page's script alone (AppTest), and, unless
+--pages-only, the time of the filtered gold queries and of each loader.
 """
 
 from __future__ import annotations
