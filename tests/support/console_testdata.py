@@ -79,6 +79,13 @@ GOLD_SQL = [
 ]
 
 
+def derive_summaries(conn: psycopg.Connection) -> None:
+    """gold.daily_viewing, gold.country_insights and gold.kpi_summary from gold.fact_viewing
+    and gold.user_engagement (bench/console.py, on its large fact table)."""
+    for statement in (DAILY_VIEWING_SQL, COUNTRY_INSIGHTS_SQL, KPI_SUMMARY_SQL):
+        conn.execute(statement)
+
+
 def load(conn: psycopg.Connection, sessions: int = 60, days: int = 12) -> None:
     """Fill gold and ops with the dataset (one transaction)."""
     with conn.cursor() as cur:
