@@ -53,36 +53,50 @@ if daily is not None:
     else:
         ui.chart(charts.daily_viewing(daily), key="daily")
 
-left, right = st.columns(2)
-with left:
-    top_views = ui.load(gold.top_content, flt, "views")
-    if top_views is not None and not top_views.empty:
-        ui.chart(charts.top_content(top_views, "views", "Top content by views"), key="top_views")
-with right:
-    top_hours = ui.load(gold.top_content, flt, "watch_hours")
-    if top_hours is not None and not top_hours.empty:
-        ui.chart(charts.top_content(top_hours, "total_watch_hours", "Top content by watch hours"),
-                 key="top_hours")
+# Below the daily chart, one tab at a time: only the open tab's queries run and only its
+# charts reach the browser (a first render draws two charts, not six).
+tab_top, tab_genres, tab_countries = st.tabs(
+    ["Top content", "Genres & segments", "Countries"], key="kpi_tab", on_change="rerun")
 
-left, right = st.columns(2)
-with left:
-    genres = ui.load(gold.genre_performance, flt)
-    if genres is not None and not genres.empty:
-        ui.chart(charts.genres(genres), key="genres")
-        if not flt.is_empty:
-            st.caption("Filtered: each session counts for its content's primary genre.")
-with right:
-    segments = ui.load(gold.user_segments, flt)
-    if segments is not None and not segments.empty:
-        ui.chart(charts.segments(segments), key="segments")
-        st.caption("Segments follow the country and tier filters.")
+if tab_top.open:
+    with tab_top:
+        left, right = st.columns(2)
+        with left:
+            top_views = ui.load(gold.top_content, flt, "views")
+            if top_views is not None and not top_views.empty:
+                ui.chart(charts.top_content(top_views, "views", "Top content by views"),
+                         key="top_views")
+        with right:
+            top_hours = ui.load(gold.top_content, flt, "watch_hours")
+            if top_hours is not None and not top_hours.empty:
+                ui.chart(charts.top_content(top_hours, "total_watch_hours",
+                                            "Top content by watch hours"), key="top_hours")
 
-countries_frame = ui.load(gold.country_insights, flt)
-if countries_frame is not None and not countries_frame.empty:
-    left, right = st.columns([3, 2])
-    with left:
-        ui.chart(charts.countries(countries_frame), key="countries")
-    with right:
-        ui.table(countries_frame, column_config={
-            "total_watch_hours": st.column_config.NumberColumn("watch hours", format="%.1f"),
-            "avg_session_minutes": st.column_config.NumberColumn("avg minutes", format="%.1f")})
+if tab_genres.open:
+    with tab_genres:
+        left, right = st.columns(2)
+        with left:
+            genres = ui.load(gold.genre_performance, flt)
+            if genres is not None and not genres.empty:
+                ui.chart(charts.genres(genres), key="genres")
+                if not flt.is_empty:
+                    st.caption("Filtered: each session counts for its content's primary genre.")
+        with right:
+            segments = ui.load(gold.user_segments, flt)
+            if segments is not None and not segments.empty:
+                ui.chart(charts.segments(segments), key="segments")
+                st.caption("Segments follow the country and tier filters.")
+
+if tab_countries.open:
+    with tab_countries:
+        countries_frame = ui.load(gold.country_insights, flt)
+        if countries_frame is not None and not countries_frame.empty:
+            left, right = st.columns([3, 2])
+            with left:
+                ui.chart(charts.countries(countries_frame), key="countries")
+            with right:
+                ui.table(countries_frame, column_config={
+                    "total_watch_hours": st.column_config.NumberColumn("watch hours",
+                                                                       format="%.1f"),
+                    "avg_session_minutes": st.column_config.NumberColumn("avg minutes",
+                                                                         format="%.1f")})

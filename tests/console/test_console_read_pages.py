@@ -32,6 +32,8 @@ def test_gold_filters_narrow_every_view(loaded_db, fake_airflow, open_page):
     assert tiles["Sessions"] == str(len(rows))
     assert tiles["Users"] == "2"
     assert "filtered" in texts(at)
+    at.session_state["kpi_tab"] = "Countries"  # a click on the tab
+    at.run()
     countries = next(df.value for df in at.dataframe if "country" in df.value.columns)
     assert list(countries["country"]) == ["DE"]
     at.multiselect(key="kpi_device").select("tv").run()
@@ -53,6 +55,20 @@ def test_gold_unknown_country_and_tier_and_dates(loaded_db, fake_airflow, open_p
     no_exception(at)
     expected = sum(1 for r in dataset.fact_rows() if r[4] <= day + dt.timedelta(days=1))
     assert metrics(at)["Sessions"] == str(expected)
+
+
+def test_gold_page_runs_only_the_open_tab(loaded_db, fake_airflow, open_page):
+    """The first render draws the daily chart and the open tab's two charts; the hidden tabs'
+    queries do not run (their data is not on the page) until their tab is opened."""
+    at = open_page("gold_kpis")
+    no_exception(at)
+    assert len(at.get("plotly_chart")) == 3
+    assert not any("country" in df.value.columns for df in at.dataframe)
+    at.session_state["kpi_tab"] = "Genres & segments"
+    at.run()
+    no_exception(at)
+    assert len(at.get("plotly_chart")) == 3  # daily, genres, segments
+    assert "Segments follow the country and tier filters." in texts(at)
 
 
 def test_gold_page_on_empty_gold(medallion_db, fake_airflow, open_page):
@@ -91,15 +107,23 @@ def test_data_quality_page(loaded_db, fake_airflow, open_page):
 def test_volumes_page(loaded_db, fake_airflow, open_page):
     at = open_page("volumes")
     no_exception(at)
+    # Only the open tab ran: rows per layer, not the ingestion log.
+    assert not any("source_file" in df.value.columns for df in at.dataframe)
+    at.session_state["volumes_tab"] = "Ingestion log"
+    at.run()
     files = next(df.value for df in at.dataframe if "source_file" in df.value.columns)
     assert "❌ rejected" in set(files["status"])
     at.multiselect(key="ingestion_status").select("rejected").run()
     files = next(df.value for df in at.dataframe if "source_file" in df.value.columns)
     assert list(files["source_file"]) == ["broken/content_bad.json"]
     assert "truncated JSON" in files["error"].iloc[0]
+    at.session_state["volumes_tab"] = "Accounting funnel"
+    at.run()
     summary = next(df.value for df in at.dataframe if "entity" in df.value.columns
                    and "bronze_rows" in df.value.columns)
     assert set(summary["bronze = silver + superseded + rejected"]) == {"✅ holds"}
+    at.session_state["volumes_tab"] = "Latency & stage times"
+    at.run()
     assert at.selectbox(key="model_run").value == "run-3"
     models = next(df.value for df in at.dataframe if "rows changed" in df.value.columns)
     assert set(models["mode"]) == {"incremental"}  # run-3's models (run-1 was a full refresh)

@@ -13,6 +13,7 @@ docs/screenshots to refresh the README's pictures).
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -109,15 +110,39 @@ def screenshot(page, name: str, folder: Path = SCREENSHOTS) -> Path:
 @pytest.fixture
 def console_on_pipeline_data(medallion_db, tmp_path, monkeypatch):
     """A database filled by two real pipeline runs, and the console serving it."""
+    yield from _console_on_runs(medallion_db, tmp_path, monkeypatch, dirty_batch=False)
+
+
+@pytest.fixture
+def console_on_realistic_data(medallion_db, tmp_path, monkeypatch):
+    """Three real pipeline runs, the third on a dirty batch, judged by the real anomaly
+    detector (ANOMALY_MIN_HISTORY_RUNS=2: two runs are the history), and gold.kpi_summary
+    with a maximum age it has already passed: flags and a freshness breach to show."""
+    monkeypatch.setenv("ANOMALY_MIN_HISTORY_RUNS", "2")
+    monkeypatch.setenv("GOLD_MAX_AGE_OVERRIDES", f"{BREACHED_TABLE}=0.0001")
+    reset_settings()
+    yield from _console_on_runs(get_settings(), tmp_path, monkeypatch, dirty_batch=True)
+
+
+BREACHED_TABLE = "gold.kpi_summary"
+
+
+def _console_on_runs(settings, tmp_path: Path, monkeypatch, *, dirty_batch: bool):
     from etl import pipeline, synth
+    from etl.observability import anomalies
 
     raw = tmp_path / "raw"
     synth.generate(raw / "batch-1", users=400, sessions=8000, contents=120, days=45, seed=7,
                    dirty_rate=0.02)
-    _run(pipeline, raw, medallion_db)
+    _run(pipeline, raw, settings)
     synth.generate(raw / "batch-2", users=450, sessions=3000, contents=130, days=10, seed=8,
                    dirty_rate=0.03)
-    _run(pipeline, raw, medallion_db)
+    _run(pipeline, raw, settings)
+    if dirty_batch:
+        synth.generate(raw / "batch-3", users=450, sessions=3000, contents=130, days=5, seed=9,
+                       dirty_rate=0.25)
+        _run(pipeline, raw, settings)
+        assert anomalies.detect(settings=settings, alert=False), "the dirty batch was not flagged"
     # Nothing listens on this port: the console must say Airflow is down and keep working.
     monkeypatch.setenv("AIRFLOW_API_URL", f"http://127.0.0.1:{free_port()}")
     reset_settings()
@@ -133,8 +158,10 @@ def _run(pipeline, raw: Path, settings) -> None:
         pass  # a failed gate is a state the console shows; the run is recorded either way
 
 
-def test_every_page_in_chromium(console_on_pipeline_data):
+def test_every_page_in_chromium(console_on_realistic_data):
     from playwright.sync_api import sync_playwright
+
+    console_on_pipeline_data = console_on_realistic_data
 
     with sync_playwright() as playwright:
         browser = launch_browser(playwright)
@@ -143,6 +170,10 @@ def test_every_page_in_chromium(console_on_pipeline_data):
             for name, path in PAGES.items():
                 open_page(page, console_on_pipeline_data, path)
                 assert_no_exception(page, name)
+                if name == "overview":  # the dirty batch's flags and the breach, in view
+                    body = page.inner_text("body")
+                    assert re.search(r"(above|below) the expected", body), body[:3000]
+                    assert "older than allowed" in body
                 screenshot(page, name)
             # The sidebar navigation reaches every page.
             page.goto(console_on_pipeline_data)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 
 import psycopg
 import pytest
@@ -22,9 +21,7 @@ from test_console_browser import (PAGES, SCREENSHOTS, WAIT_SECONDS, WIDTH, asser
                                   launch_browser, open_page, screenshot, settle)
 
 from console.airflow_api import AirflowClient
-from stack import airflow_local, console_local
-from stack.services import free_port
-from etl.settings import get_settings, reset_settings
+from tests.support.console_stack import airflow_and_console
 
 pytestmark = pytest.mark.slow
 
@@ -40,27 +37,8 @@ def stack(medallion_db, tmp_path, monkeypatch):
 
     raw = tmp_path / "raw"
     synth.generate(raw, users=80, sessions=1500, contents=30, days=20, seed=21, dirty_rate=0.02)
-    password = uuid.uuid4().hex
-    for key, value in {
-        "MEDALLION_HOME": str(tmp_path / "home"),
-        "RAW_DATA_PATH": str(raw),
-        "AIRFLOW_API_URL": f"http://127.0.0.1:{free_port()}",
-        "AIRFLOW_USERNAME": "operator",
-        "AIRFLOW_PASSWORD": password,
-        "MEDALLION_RETRY_DELAY_SECONDS": "2",
-        "MEDALLION_INGEST_SCHEDULE": "none",  # only the console's trigger runs dag_2
-    }.items():
-        monkeypatch.setenv(key, value)
-    reset_settings()
-    settings = get_settings()
-    try:
-        airflow_local.up(settings)
-        url = console_local.start(settings, port=free_port())
-        yield settings, url, password
-    finally:
-        console_local.stop()
-        airflow_local.down()
-        airflow_local.drop_metadata_database(settings)
+    with airflow_and_console(raw, tmp_path / "home", monkeypatch) as started:
+        yield started
 
 
 def _chain_finished(client: AirflowClient) -> dict[str, str] | None:

@@ -44,11 +44,26 @@ def fact_rows(sessions: int = 60, days: int = 12) -> list[tuple]:
     return rows
 
 
-GOLD_SQL = [
-    """insert into gold.daily_viewing
+# Shared with bench/console.py, which derives the same tables from its large fact table.
+DAILY_VIEWING_SQL = """insert into gold.daily_viewing
        select session_date, device, count(*), count(distinct user_id),
               sum(watch_seconds) / 3600.0, avg(completion_pct)
-       from gold.fact_viewing group by session_date, device""",
+       from gold.fact_viewing group by session_date, device"""
+KPI_SUMMARY_SQL = """insert into gold.kpi_summary
+       select (select count(*) from gold.user_engagement),
+              count(distinct user_id) filter (where started_at > (select max(started_at)
+                  from gold.fact_viewing) - interval '720 hours'),
+              count(*), sum(watch_seconds) / 3600.0, avg(watch_seconds) / 60.0,
+              avg(completion_pct),
+              100.0 * count(*) filter (where is_completed) / nullif(count(completion_pct), 0),
+              max(started_at)
+       from gold.fact_viewing"""
+COUNTRY_INSIGHTS_SQL = """insert into gold.country_insights
+       select coalesce(u.country, 'unknown'), count(*), count(*) filter (where u.sessions > 0),
+              sum(u.sessions), sum(u.total_watch_hours), avg(u.avg_session_minutes)
+       from gold.user_engagement u group by coalesce(u.country, 'unknown')"""
+GOLD_SQL = [
+    DAILY_VIEWING_SQL,
     """insert into gold.content_performance
        select c.content_id, c.title, c.content_type, count(f.session_id),
               count(distinct f.user_id), coalesce(sum(f.watch_seconds), 0) / 3600.0,
@@ -59,20 +74,16 @@ GOLD_SQL = [
                     ('c5', 'Unwatched', 'movie')) c(content_id, title, content_type)
        left join gold.fact_viewing f using (content_id)
        group by c.content_id, c.title, c.content_type""",
-    """insert into gold.kpi_summary
-       select (select count(*) from gold.user_engagement),
-              count(distinct user_id) filter (where started_at > (select max(started_at)
-                  from gold.fact_viewing) - interval '720 hours'),
-              count(*), sum(watch_seconds) / 3600.0, avg(watch_seconds) / 60.0,
-              avg(completion_pct),
-              100.0 * count(*) filter (where is_completed) / nullif(count(completion_pct), 0),
-              max(started_at)
-       from gold.fact_viewing""",
-    """insert into gold.country_insights
-       select coalesce(u.country, 'unknown'), count(*), count(*) filter (where u.sessions > 0),
-              sum(u.sessions), sum(u.total_watch_hours), avg(u.avg_session_minutes)
-       from gold.user_engagement u group by coalesce(u.country, 'unknown')""",
+    KPI_SUMMARY_SQL,
+    COUNTRY_INSIGHTS_SQL,
 ]
+
+
+def derive_summaries(conn: psycopg.Connection) -> None:
+    """gold.daily_viewing, gold.country_insights and gold.kpi_summary from gold.fact_viewing
+    and gold.user_engagement (bench/console.py, on its large fact table)."""
+    for statement in (DAILY_VIEWING_SQL, COUNTRY_INSIGHTS_SQL, KPI_SUMMARY_SQL):
+        conn.execute(statement)
 
 
 def load(conn: psycopg.Connection, sessions: int = 60, days: int = 12) -> None:
@@ -110,10 +121,11 @@ def load(conn: psycopg.Connection, sessions: int = 60, days: int = 12) -> None:
             cur.execute(statement)
         for statement in aggregate_statements():
             cur.execute(statement)
-        _load_ops(cur)
+        load_ops(cur)
 
 
-def _load_ops(cur) -> None:
+def load_ops(cur) -> None:
+    """The ops rows: three pipeline runs with model runs, checks, scores, files, accounting."""
     t0 = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=3)
     runs = [  # run_id, dag_id, status, start offset (h), duration, rows, scores, latency, error
         ("run-1", "dag_4_data_transformer_silver", "success", 0, 95.0, (70, 64, 60), (100, 96, 100), 400.0, None),
