@@ -6,6 +6,7 @@ valid files are queued in `ops.ingestion_queue` for `loading.load_registered`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -120,6 +121,19 @@ def _register_one(conn: psycopg.Connection, f: RawFile, run_id: str | None,
     return FileResult(f.source_file, f.entity, "pending", 0, found.encoding, sha256=found.sha256)
 
 
+def in_raw_data_path(found: list[RawFile], root: Path, settings: Settings) -> list[RawFile]:
+    """`found` (paths relative to `root`) with `source_file` relative to RAW_DATA_PATH when
+    `root` is a folder inside it (the contract's rule), so `2024/users.csv` keeps its name
+    whether RAW_DATA_PATH or its `2024` folder is ingested. A root outside RAW_DATA_PATH
+    (the CLI's --raw-dir elsewhere) is the base of its own paths. A common prefix keeps
+    the byte order of the paths."""
+    base = settings.raw_dir()
+    if root == base or not root.is_relative_to(base):
+        return found
+    prefix = root.relative_to(base).as_posix()
+    return [dataclasses.replace(f, source_file=f"{prefix}/{f.source_file}") for f in found]
+
+
 def register_files(raw_dir: Path | None = None, *, run_id: str | None = None,
                    settings: Settings | None = None,
                    within_raw_data_path: bool = False) -> RegistrationReport:
@@ -136,7 +150,7 @@ def register_files(raw_dir: Path | None = None, *, run_id: str | None = None,
     session = Session(settings)
     try:
         session.require_schema()
-        for f in discover(root):
+        for f in in_raw_data_path(discover(root), root, settings):
             result = with_retries(
                 lambda: _register_one(session.conn, f, run_id, settings.ingest_max_file_bytes),
                 f"registering {f.source_file}")

@@ -383,9 +383,10 @@ def test_the_dag_raw_dir_must_resolve_inside_raw_data_path(medallion_db, tmp_pat
     with pytest.raises(ConfigError, match="is not a folder inside RAW_DATA_PATH"):
         register_files("nope", within_raw_data_path=True)
     assert queued(medallion_db) == []
-    # inside: relative to RAW_DATA_PATH or absolute, and RAW_DATA_PATH itself
-    assert register_files("2024", within_raw_data_path=True).pending_csv == ["users.csv"]
-    assert register_files(base / "2024", within_raw_data_path=True).pending_csv == ["users.csv"]
+    # inside: relative to RAW_DATA_PATH or absolute, and RAW_DATA_PATH itself; the file's
+    # source_file is relative to RAW_DATA_PATH whichever folder was asked for
+    assert register_files("2024", within_raw_data_path=True).pending_csv == ["2024/users.csv"]
+    assert register_files(base / "2024", within_raw_data_path=True).pending_csv == ["2024/users.csv"]
     assert register_files(None, within_raw_data_path=True).pending_csv == ["2024/users.csv"]
     # the CLI's --raw-dir is an operator's choice: anywhere
     assert register_files(tmp_path / "private").pending_csv == ["users.csv"]
