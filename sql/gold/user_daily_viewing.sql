@@ -81,11 +81,13 @@ final as (
 select * from final;
 
 -- mode: full
+-- In user order, so that a user's rows lie together (gold.user_engagement reads them per user).
 insert into gold.user_daily_viewing (
     user_id, session_date, device, country, subscription_tier, sessions, watch_seconds,
     first_started_at, last_started_at
 )
-select * from user_daily_viewing_rows;
+select * from user_daily_viewing_rows
+order by user_id, session_date, device;
 
 -- mode: incremental
 create temporary table user_daily_viewing_new (like gold.user_daily_viewing) on commit drop;
@@ -99,9 +101,11 @@ select * from user_daily_viewing_rows;
 -- The touched groups whose row differs (arrived, left or changed).
 create temporary table user_daily_viewing_changed on commit drop as
 with old as (
+    -- (the table's text columns have the database's collation: compare in it, by its key)
     select t.* from gold.user_daily_viewing as t
     where (t.user_id, t.session_date, t.device) in (
-        select k.user_id, k.session_date, k.device from user_daily_viewing_keys as k)
+        select k.user_id collate "default", k.session_date, k.device collate "default"
+        from user_daily_viewing_keys as k)
 )
 select user_id, session_date, device from (
     select * from old except all select * from user_daily_viewing_new) as a
@@ -116,4 +120,5 @@ where t.user_id = c.user_id and t.session_date = c.session_date and t.device = c
 insert into gold.user_daily_viewing
 select n.* from user_daily_viewing_new as n
 where (n.user_id, n.session_date, n.device) in (
-    select c.user_id, c.session_date, c.device from user_daily_viewing_changed as c);
+    select c.user_id, c.session_date, c.device from user_daily_viewing_changed as c)
+order by n.user_id, n.session_date, n.device;
