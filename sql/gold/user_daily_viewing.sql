@@ -8,8 +8,9 @@
 -- full refresh; for an incremental run (etl/sql_runner.py, `-- mode:` sections) the facts of
 -- the (user, date, device) groups that the signed changes gold.fact_viewing left in
 -- ops.fact_viewing_delta touch, old versions and new (looked up by the index on
--- gold.fact_viewing (session_date, device, user_id)). Only groups whose row differs are
--- replaced; a touched group without facts left loses its row.
+-- gold.fact_viewing (session_date, device, user_id)); a change of nothing this model reads
+-- (a content's new duration, title or genres) touches no group. Only groups whose row
+-- differs are replaced; a touched group without facts left loses its row.
 -- depends_on: gold.fact_viewing
 -- mode: full
 delete from ops.fact_viewing_delta where consumer = 'gold.user_daily_viewing';
@@ -25,12 +26,23 @@ from gold.fact_viewing;
 create temporary table user_daily_viewing_delta on commit drop as
 with taken as (
     delete from ops.fact_viewing_delta where consumer = 'gold.user_daily_viewing'
-    returning user_id, session_date, device
+    returning sign, session_id, user_id, session_date, device, country, subscription_tier,
+              started_at, watch_seconds
 )
 select * from taken;
 
+-- A fact whose change this model does not read (a new completion, title or genre) leaves
+-- and arrives with the same values: its -1 and +1 rows cancel and touch no group.
 create temporary table user_daily_viewing_keys on commit drop as
-select distinct user_id, session_date, device from user_daily_viewing_delta;
+with
+net as (
+    select user_id, session_date, device
+    from user_daily_viewing_delta
+    group by session_id, user_id, session_date, device, country, subscription_tier,
+             started_at, watch_seconds
+    having sum(sign) <> 0
+)
+select distinct user_id, session_date, device from net;
 
 analyze user_daily_viewing_keys;
 
