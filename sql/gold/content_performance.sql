@@ -47,13 +47,15 @@ with taken as (
 )
 select * from taken;
 
--- The facts of each touched (content, viewer) pair after the change; before it, there
--- were `after - net`.
+-- The facts of each (content, viewer) pair whose number of facts changed, after the
+-- change; before it, there were `after - net`.
 create temporary table content_performance_pairs on commit drop as
 with net as (
     select content_id, user_id, sum(sign) as net
     from content_performance_delta
     group by content_id, user_id
+    -- a pair whose facts left as many as arrived keeps its viewer either way: no lookup
+    having sum(sign) <> 0
 )
 select
     n.content_id,
@@ -65,7 +67,7 @@ from net as n;
 
 -- gold.genre_performance adds each touched pair's net change to the pair's genres.
 insert into ops.genre_viewers_delta as t (content_id, user_id, sessions)
-select content_id, user_id, net from content_performance_pairs where net <> 0
+select content_id, user_id, net from content_performance_pairs
 on conflict (content_id, user_id) do update set sessions = t.sessions + excluded.sessions;
 
 create temporary table content_performance_keys on commit drop as

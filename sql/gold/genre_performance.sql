@@ -2,8 +2,7 @@
 -- every genre of its content. Measures are the sums of gold.content_performance_totals over
 -- the genre's contents; unique_viewers counts gold.genre_viewers, the (genre, user) pairs
 -- with at least one session, each with the user's number of sessions of the genre's
--- contents (kept as the pairs a run adds and removes, not recounted). gold.genre_viewers_content
--- holds the content genres those counts follow.
+-- contents. gold.genre_viewers_content holds the content genres those counts follow.
 --
 -- A full refresh counts every fact. An incremental run (etl/sql_runner.py, `-- mode:`
 -- sections) adds changes, so that its cost follows the facts that changed and not every
@@ -46,9 +45,6 @@ final as (
 )
 
 select * from final;
-
-create temporary table genre_viewers_counts on commit drop as
-select genre, count(*) as viewers from gold.genre_viewers group by genre;
 
 -- mode: incremental
 -- The queued users (gold.fact_viewing queues them) are covered by the pairs' changes.
@@ -116,26 +112,13 @@ changes as (
     select * from by_pairs
     union all
     select * from by_moves
-),
-summed as (
-    select genre, user_id, sum(sessions)::bigint as sessions
-    from changes
-    group by genre, user_id
-    having sum(sessions) <> 0
 )
-select s.genre, s.user_id, s.sessions, coalesce(t.sessions, 0) as before
-from summed as s
-left join gold.genre_viewers as t on t.genre = s.genre and t.user_id = s.user_id;
+select genre, user_id, sum(sessions)::bigint as sessions
+from changes
+group by genre, user_id
+having sum(sessions) <> 0;
 
 analyze genre_viewers_changes;
-
--- The viewers each genre gains (a pair arrives) and loses (a pair is left without sessions).
-create temporary table genre_viewers_counts on commit drop as
-select
-    genre,
-    count(*) filter (where before = 0) - count(*) filter (where before + sessions = 0) as viewers
-from genre_viewers_changes
-group by genre;
 
 delete from gold.genre_viewers_content as t
 using genre_viewers_moves as m
@@ -144,10 +127,11 @@ where m.sign = -1 and t.content_id = m.content_id and t.genre = m.genre;
 insert into gold.genre_viewers_content (content_id, genre)
 select content_id, genre from genre_viewers_moves where sign = 1;
 
+-- One pass: a pair left without sessions is deleted, another updated, a new one inserted.
 merge into gold.genre_viewers as t
 using genre_viewers_changes as c
 on t.genre = c.genre and t.user_id = c.user_id
-when matched and c.before + c.sessions = 0 then
+when matched and t.sessions + c.sessions = 0 then
     delete
 when matched then
     update set sessions = t.sessions + c.sessions
@@ -167,16 +151,8 @@ per_content as (
     from gold.content_performance_totals
 ),
 
--- The viewers a genre had (none after the truncate of a full refresh) and those it gained
--- or lost (all of them in a full refresh): no count over every pair.
 genre_viewers as (
-    select genre, sum(unique_viewers)::bigint as unique_viewers
-    from (
-        select genre, unique_viewers from gold.genre_performance
-        union all
-        select genre, viewers from genre_viewers_counts
-    ) as v
-    group by genre
+    select genre, count(*) as unique_viewers from gold.genre_viewers group by genre
 ),
 
 genre_totals as (
