@@ -70,8 +70,8 @@ _HEADER = re.compile(r"^\s*--\s*(depends_on|builds)\s*:\s*(.*)$", re.IGNORECASE 
 # A table reference: schema.name not followed by '(' (which would be a function call).
 _REFERENCE = re.compile(r"\b(silver|gold)\.([a-z_][a-z0-9_]*)\b(?!\s*\()", re.IGNORECASE)
 _INSERT_TARGET = re.compile(r"\binsert\s+into\s+((?:silver|gold)\.[a-z_][a-z0-9_]*)", re.IGNORECASE)
-_DML_TARGET = re.compile(r"\b(?:insert\s+into|delete\s+from|update)\s+((?:silver|gold)\.[a-z_][a-z0-9_]*)",
-                         re.IGNORECASE)
+_DML_TARGET = re.compile(r"\b(?:insert\s+into|delete\s+from|update|merge\s+into)\s+"
+                         r"((?:silver|gold)\.[a-z_][a-z0-9_]*)", re.IGNORECASE)
 _MODE_MARKER = re.compile(r"^[ \t]*--[ \t]*mode[ \t]*:[ \t]*(full|incremental|all)[ \t]*$",
                           re.IGNORECASE | re.MULTILINE)
 _COUNTS = re.compile(r"^[ \t]*--[ \t]*counts[ \t]*:[ \t]*(read|changed)[ \t]*$", re.IGNORECASE | re.MULTILINE)

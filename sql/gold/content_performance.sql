@@ -19,6 +19,9 @@ delete from ops.model_queue where model = 'gold.content_performance';
 
 delete from ops.fact_viewing_delta where consumer = 'gold.content_performance';
 
+-- gold.genre_performance runs a full refresh after this one: it counts every fact itself.
+delete from ops.genre_viewers_delta;
+
 truncate gold.content_performance, gold.content_performance_totals;
 
 -- counts: read
@@ -44,13 +47,15 @@ with taken as (
 )
 select * from taken;
 
--- The facts of each touched (content, viewer) pair after the change; before it, there
--- were `after - net`.
+-- The facts of each (content, viewer) pair whose number of facts changed, after the
+-- change; before it, there were `after - net`.
 create temporary table content_performance_pairs on commit drop as
 with net as (
     select content_id, user_id, sum(sign) as net
     from content_performance_delta
     group by content_id, user_id
+    -- a pair whose facts left as many as arrived keeps its viewer either way: no lookup
+    having sum(sign) <> 0
 )
 select
     n.content_id,
@@ -59,6 +64,11 @@ select
     (select count(*) from gold.fact_viewing as f
      where f.content_id = n.content_id and f.user_id = n.user_id) as after
 from net as n;
+
+-- gold.genre_performance adds each touched pair's net change to the pair's genres.
+insert into ops.genre_viewers_delta as t (content_id, user_id, sessions)
+select content_id, user_id, net from content_performance_pairs
+on conflict (content_id, user_id) do update set sessions = t.sessions + excluded.sessions;
 
 create temporary table content_performance_keys on commit drop as
 with taken as (

@@ -35,13 +35,15 @@ with taken as (
 )
 select * from taken;
 
--- The facts of each touched (date, device, user) after the change; before it, there were
--- `after - net`.
+-- The facts of each (date, device, user) whose number of facts changed, after the change;
+-- before it, there were `after - net`.
 create temporary table daily_viewing_pairs on commit drop as
 with net as (
     select session_date, device, user_id, sum(sign) as net
     from daily_viewing_delta
     group by session_date, device, user_id
+    -- a pair whose facts left as many as arrived keeps its viewer either way: no lookup
+    having sum(sign) <> 0
 )
 select
     n.session_date,

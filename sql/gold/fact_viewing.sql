@@ -163,7 +163,7 @@ on conflict do nothing;
 -- for the aggregates that add facts up.
 insert into ops.fact_viewing_delta (
     consumer, sign, session_id, user_id, content_id, session_date, device, watch_seconds,
-    completion_pct, is_completed, country, subscription_tier
+    completion_pct, is_completed, country, subscription_tier, started_at
 )
 with
 signed as (
@@ -174,7 +174,8 @@ signed as (
     where session_id in (select session_id from fact_viewing_changed)
 )
 select c.consumer, s.sign, s.session_id, s.user_id, s.content_id, s.session_date, s.device,
-       s.watch_seconds, s.completion_pct, s.is_completed, s.country, s.subscription_tier
+       s.watch_seconds, s.completion_pct, s.is_completed, s.country, s.subscription_tier,
+       s.started_at
 from signed as s
 cross join (values ('gold.content_performance'), ('gold.daily_viewing'),
                    ('gold.daily_segment_viewing'), ('gold.user_daily_viewing')) as c (consumer);

@@ -8,8 +8,9 @@
 -- full refresh; for an incremental run (etl/sql_runner.py, `-- mode:` sections) the facts of
 -- the (user, date, device) groups that the signed changes gold.fact_viewing left in
 -- ops.fact_viewing_delta touch, old versions and new (looked up by the index on
--- gold.fact_viewing (session_date, device, user_id)). Only groups whose row differs are
--- replaced; a touched group without facts left loses its row.
+-- gold.fact_viewing (session_date, device, user_id)); a change of nothing this model reads
+-- (a content's new duration, title or genres) touches no group. Only groups whose row
+-- differs are replaced; a touched group without facts left loses its row.
 -- depends_on: gold.fact_viewing
 -- mode: full
 delete from ops.fact_viewing_delta where consumer = 'gold.user_daily_viewing';
@@ -25,12 +26,23 @@ from gold.fact_viewing;
 create temporary table user_daily_viewing_delta on commit drop as
 with taken as (
     delete from ops.fact_viewing_delta where consumer = 'gold.user_daily_viewing'
-    returning user_id, session_date, device
+    returning sign, session_id, user_id, session_date, device, country, subscription_tier,
+              started_at, watch_seconds
 )
 select * from taken;
 
+-- A fact whose change this model does not read (a new completion, title or genre) leaves
+-- and arrives with the same values: its -1 and +1 rows cancel and touch no group.
 create temporary table user_daily_viewing_keys on commit drop as
-select distinct user_id, session_date, device from user_daily_viewing_delta;
+with
+net as (
+    select user_id, session_date, device
+    from user_daily_viewing_delta
+    group by session_id, user_id, session_date, device, country, subscription_tier,
+             started_at, watch_seconds
+    having sum(sign) <> 0
+)
+select distinct user_id, session_date, device from net;
 
 analyze user_daily_viewing_keys;
 
@@ -81,11 +93,13 @@ final as (
 select * from final;
 
 -- mode: full
+-- In user order, so that a user's rows lie together (gold.user_engagement reads them per user).
 insert into gold.user_daily_viewing (
     user_id, session_date, device, country, subscription_tier, sessions, watch_seconds,
     first_started_at, last_started_at
 )
-select * from user_daily_viewing_rows;
+select * from user_daily_viewing_rows
+order by user_id, session_date, device;
 
 -- mode: incremental
 create temporary table user_daily_viewing_new (like gold.user_daily_viewing) on commit drop;
@@ -99,9 +113,11 @@ select * from user_daily_viewing_rows;
 -- The touched groups whose row differs (arrived, left or changed).
 create temporary table user_daily_viewing_changed on commit drop as
 with old as (
+    -- (the table's text columns have the database's collation: compare in it, by its key)
     select t.* from gold.user_daily_viewing as t
     where (t.user_id, t.session_date, t.device) in (
-        select k.user_id, k.session_date, k.device from user_daily_viewing_keys as k)
+        select k.user_id collate "default", k.session_date, k.device collate "default"
+        from user_daily_viewing_keys as k)
 )
 select user_id, session_date, device from (
     select * from old except all select * from user_daily_viewing_new) as a
@@ -116,4 +132,5 @@ where t.user_id = c.user_id and t.session_date = c.session_date and t.device = c
 insert into gold.user_daily_viewing
 select n.* from user_daily_viewing_new as n
 where (n.user_id, n.session_date, n.device) in (
-    select c.user_id, c.session_date, c.device from user_daily_viewing_changed as c);
+    select c.user_id, c.session_date, c.device from user_daily_viewing_changed as c)
+order by n.user_id, n.session_date, n.device;

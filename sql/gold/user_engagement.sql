@@ -3,22 +3,27 @@
 -- gold.kpi_summary add up. Reads no completion: a fact whose completion alone changed
 -- (a content's new duration) does not touch its user.
 --
+-- The measures add up the user's rows of gold.user_daily_viewing (one per day and device
+-- with sessions: their sessions, watch seconds, first and last start), not the facts: fewer
+-- rows, and a user's rows lie together (that model writes them in user order), so a user
+-- costs a page or two instead of one page per fact.
+--
 -- One definition (the view user_engagement_rows) over a scope of users: all of them for a
 -- full refresh; for an incremental run (etl/sql_runner.py, `-- mode:` sections) the users
 -- queued by silver.users (new, or a new country or tier) and by gold.fact_viewing (old and
 -- new user of a fact whose user, start or watch time changed). Only rows that differ are
 -- replaced.
 -- builds: gold.user_engagement_totals
--- depends_on: silver.users, gold.fact_viewing
+-- depends_on: silver.users, gold.user_daily_viewing
 -- mode: full
 delete from ops.model_queue where model = 'gold.user_engagement';
 
 create temporary view user_engagement_users as
 select user_id, country, subscription_tier from silver.users;
 
-create temporary view user_engagement_views as
-select user_id, session_date, started_at, watch_seconds
-from gold.fact_viewing;
+create temporary view user_engagement_days as
+select user_id, session_date, sessions, watch_seconds, first_started_at, last_started_at
+from gold.user_daily_viewing;
 
 -- mode: incremental
 -- counts: read
@@ -34,10 +39,11 @@ create temporary view user_engagement_users as
 select user_id, country, subscription_tier from silver.users
 where user_id in (select user_id from user_engagement_keys);
 
-create temporary view user_engagement_views as
-select user_id, session_date, started_at, watch_seconds
-from gold.fact_viewing
-where user_id in (select user_id from user_engagement_keys);
+-- (user_daily_viewing's user_id has the database's collation: compare in it, by its index)
+create temporary view user_engagement_days as
+select user_id, session_date, sessions, watch_seconds, first_started_at, last_started_at
+from gold.user_daily_viewing
+where user_id in (select user_id collate "default" from user_engagement_keys);
 
 -- mode: all
 create temporary view user_engagement_rows as
@@ -47,22 +53,22 @@ users as (
     select * from user_engagement_users
 ),
 
-views as (
-    select * from user_engagement_views
+days as (
+    select * from user_engagement_days
 ),
 
--- Per day first, then per user: two hash aggregates instead of a sort for
--- count(distinct session_date). Every sum is exact (bigint, numeric).
+-- Per day first (a day's devices), then per user: two hash aggregates instead of a sort
+-- for count(distinct session_date). Every sum is exact (bigint, numeric).
 per_day as (
     select
-        user_id,
+        user_id collate "C" as user_id,
         session_date,
-        count(*) as sessions,
+        sum(sessions) as sessions,
         sum(watch_seconds) as watch_seconds,
-        min(started_at) as first_session_at,
-        max(started_at) as last_session_at
-    from views
-    group by user_id, session_date
+        min(first_started_at) as first_session_at,
+        max(last_started_at) as last_session_at
+    from days
+    group by 1, session_date
 ),
 
 per_user as (
