@@ -43,16 +43,6 @@ TABLES = ([f"silver.{t}" for t in transform.SILVER_TABLES]
              "gold.content_performance_totals", "gold.daily_viewing_totals"])
 
 
-
-
-
-
-
-
-
-
-
-
 def _ingestion(conn, entity: str, source_file: str) -> int:
     return conn.execute(
         "insert into ops.ingestion_log (source_file, sha256, entity, status, rows_loaded, "
