@@ -69,9 +69,22 @@ def _sign_in(page, password: str) -> None:
 
 
 def _select(page, label: str, option: str) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     main = page.locator('[data-testid="stMainBlockContainer"]')
-    main.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
-    page.locator('[role="option"]').filter(has_text=option).first.click()
+    box = main.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    wanted = page.locator('[role="option"]').filter(has_text=option).first
+    # A click that lands while the page re-runs (after "Refresh data") focuses the box
+    # without opening its list: open it again until the option shows.
+    for _ in range(5):
+        box.click()
+        try:
+            wanted.wait_for(timeout=5000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            settle(page)
+    wanted.click()
     settle(page)
 
 
