@@ -8,7 +8,9 @@ then dag_4). Each worker runs one task at a time (MEDALLION_WORKER_CONCURRENCY=1
 when both dag_3 loads are queued together, the busy worker leaves the second
 to the idle one, which spreads the chain across both workers.
 
-Once a task is running on a worker that has already finished a task, that worker's
+The test holds a lock on the table `build_silver` writes, so that task waits in
+PostgreSQL; once it has run for a second on a worker that has already finished a task,
+that worker's
 whole process tree (Celery's main process, its pool, Airflow's supervisor and the
 task process) is SIGKILLed, as a lost machine would be. The scheduler notices
 the missing heartbeats (TASK_INSTANCE_HEARTBEAT_TIMEOUT shortened for the test),
@@ -52,6 +54,9 @@ CHAIN = ("dag_2_data_ingesters", "dag_3_data_transformer_bronze",
 WORKERS = 2
 CONCURRENCY = 1
 HEARTBEAT_TIMEOUT_SECONDS = 30
+# The task that is killed mid-way: the test holds a lock on the table it writes, so it
+# stays running (waiting on PostgreSQL, as a long statement would) until the kill.
+HELD_TASK, HELD_TABLE = "build_silver", "silver.viewing_sessions"
 REDIS = "redis://127.0.0.1:6379"
 
 
@@ -213,8 +218,12 @@ def _kill_a_busy_worker(api: Api, settings) -> tuple[dict, str]:
         now = datetime.now(timezone.utc)
         for ti in running:
             started = _when(ti.get("start_date"))
-            # "Mid-task": past start-up, on a worker that has already proved itself.
-            if ti["hostname"] in done and started and (now - started).total_seconds() >= 1.0:
+            # "Mid-task": the held task, past start-up, on a worker that has already proved
+            # itself. It waits on the test's lock, so it is still running when the kill lands
+            # (the API's "running" lags the worker: a task caught by its age alone may have
+            # finished by then).
+            if (ti["task_id"] == HELD_TASK and ti["hostname"] in done and started
+                    and (now - started).total_seconds() >= 1.0):
                 return ti
         return None
 
@@ -236,10 +245,15 @@ def test_the_chain_survives_a_killed_celery_worker(celery_stack, template_db):
     statuses = {s.name: s.state for s in airflow_local.status(settings)}
     assert statuses == {**{c: "up" for c in airflow_local.COMPONENTS},
                         "celery worker-1": "up", "celery worker-2": "up"}
-    trigger = api.client.trigger("dag_2_data_ingesters", {})
-    assert trigger["dag_run_id"]
-
-    victim, killed_node = _kill_a_busy_worker(api, settings)
+    holder = psycopg.connect(**get_settings().libpq_kwargs(settings.postgres_db))
+    holder.execute(f"lock table {HELD_TABLE} in access exclusive mode")  # until the kill
+    try:
+        trigger = api.client.trigger("dag_2_data_ingesters", {})
+        assert trigger["dag_run_id"]
+        victim, killed_node = _kill_a_busy_worker(api, settings)
+    finally:
+        holder.rollback()
+        holder.close()
     survivor = ({celery_local.node_name(n) for n in celery_local.worker_names(settings)}
                 - {killed_node}).pop()
     statuses = {s.name: s.state for s in airflow_local.worker_statuses(settings)}
