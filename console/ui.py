@@ -189,6 +189,18 @@ def chart(fig, key: str | None = None) -> None:
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
 
 
+def chart_or_empty(frame: pd.DataFrame | None, draw: Callable[[pd.DataFrame], Any], *,
+                   key: str, empty_message: str) -> None:
+    """The chart `draw(frame)` makes, or `empty_message` when `frame` has no row; nothing
+    when it did not load (None: `load` has already said why)."""
+    if frame is None:
+        return
+    if frame.empty:
+        empty(empty_message)
+    else:
+        chart(draw(frame), key=key)
+
+
 def table(frame: pd.DataFrame, **kwargs) -> None:
     """A dataframe without its index."""
     st.dataframe(frame, hide_index=True, width="stretch", **kwargs)

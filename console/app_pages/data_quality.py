@@ -18,12 +18,8 @@ if scores is not None and not scores.empty:
                   help=f"{row['checks_pass']} pass · {row['checks_warn']} warn · "
                        f"{row['checks_fail']} fail · {row['critical_failures']} critical")
 
-history = ui.load(quality.scores_history)
-if history is not None:
-    if history.empty:
-        ui.empty("No quality run recorded yet: run `medallion check` or the DAGs.")
-    else:
-        ui.chart(charts.scores_over_time(history), key="scores")
+ui.chart_or_empty(ui.load(quality.scores_history), charts.scores_over_time, key="scores",
+                  empty_message="No quality run recorded yet: run `medallion check` or the DAGs.")
 
 flags.anomaly_flags(("quality_score", "rejected_rows"), key="dq")
 

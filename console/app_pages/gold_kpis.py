@@ -46,12 +46,8 @@ if tiles:
     st.caption(f"Data up to {ui.fmt_time(tiles.get('as_of'))}"
                + ("" if flt.is_empty else " · filtered"))
 
-daily = ui.load(gold.daily_viewing, flt)
-if daily is not None:
-    if daily.empty:
-        ui.empty("No session matches these filters.")
-    else:
-        ui.chart(charts.daily_viewing(daily), key="daily")
+ui.chart_or_empty(ui.load(gold.daily_viewing, flt), charts.daily_viewing, key="daily",
+                  empty_message="No session matches these filters.")
 
 # Below the daily chart, one tab at a time: only the open tab's queries run and only its
 # charts reach the browser (a first render draws two charts, not six).

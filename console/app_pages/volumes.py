@@ -16,12 +16,8 @@ tab_rows, tab_files, tab_funnel, tab_time = st.tabs(
 
 if tab_rows.open:
     with tab_rows:
-        layers = ui.load(runs.layer_rows_history)
-        if layers is not None:
-            if layers.empty:
-                ui.empty("No run has measured its rows yet.")
-            else:
-                ui.chart(charts.layer_rows(layers), key="layer_rows")
+        ui.chart_or_empty(ui.load(runs.layer_rows_history), charts.layer_rows, key="layer_rows",
+                          empty_message="No run has measured its rows yet.")
         tables = ui.load(runs.table_rows_history)
         if tables is not None and not tables.empty:
             ui.chart(charts.table_rows(tables.dropna(subset=["rows"])), key="table_rows")
@@ -64,12 +60,8 @@ if tab_funnel.open:
 
 if tab_time.open:
     with tab_time:
-        latency = ui.load(runs.latency_history)
-        if latency is not None:
-            if latency.empty:
-                ui.empty("No run has recorded its duration yet.")
-            else:
-                ui.chart(charts.latency(latency), key="latency")
+        ui.chart_or_empty(ui.load(runs.latency_history), charts.latency, key="latency",
+                          empty_message="No run has recorded its duration yet.")
         stages = ui.load(runs.stage_times)
         if stages is not None and not stages.empty:
             ui.chart(charts.stage_times(stages), key="stages")

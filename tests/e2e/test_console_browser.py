@@ -93,6 +93,19 @@ def assert_no_exception(page, name: str) -> None:
     assert "Traceback" not in body, f"{name} shows a traceback"
 
 
+def sign_in(page, user: str, password: str) -> None:
+    """Sign in from the sidebar and wait until it says so."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_role("textbox", name="User").fill(user)
+    sidebar.get_by_role("textbox", name="Password").fill(password)
+    sidebar.get_by_role("button", name="Sign in").click()
+    page.wait_for_function(
+        """() => { const s = document.querySelector('[data-testid="stSidebar"]');
+                   return s && s.innerText.includes('Signed in as') }""",
+        timeout=WAIT_SECONDS * 1000)
+    settle(page)
+
+
 def screenshot(page, name: str, folder: Path = SCREENSHOTS) -> Path:
     """The whole page (Streamlit scrolls inside the app, so grow the viewport first)."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ import pytest
 
 from test_console_browser import (WAIT_SECONDS, WIDTH, assert_no_exception,  # noqa: F401
                                   console_on_pipeline_data, launch_browser, open_page, screenshot,
-                                  settle)
+                                  settle, sign_in)
 
 pytestmark = pytest.mark.slow
 
@@ -44,18 +44,6 @@ def _flag_an_anomaly(settings) -> str:
     return run_id
 
 
-def _sign_in(page, password: str) -> None:
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.get_by_role("textbox", name="User").fill("ops")
-    sidebar.get_by_role("textbox", name="Password").fill(password)
-    sidebar.get_by_role("button", name="Sign in").click()
-    page.wait_for_function(
-        """() => { const s = document.querySelector('[data-testid="stSidebar"]');
-                   return s && s.innerText.includes('Signed in as') }""",
-        timeout=WAIT_SECONDS * 1000)
-    settle(page)
-
-
 def test_issue16_views_in_chromium(issue16_env, console_on_pipeline_data, medallion_db):
     from playwright.sync_api import sync_playwright
 
@@ -73,7 +61,7 @@ def test_issue16_views_in_chromium(issue16_env, console_on_pipeline_data, medall
             assert "older than allowed" in body
             screenshot(page, "issue16_overview")
             # Signed in, the flag can be acknowledged; the click is audited.
-            _sign_in(page, issue16_env)
+            sign_in(page, "ops", issue16_env)
             page.get_by_role("button", name="Acknowledge").click()
             page.wait_for_selector("text=Acknowledged: silver.viewing_sessions rows written",
                                    timeout=WAIT_SECONDS * 1000)
@@ -110,7 +98,7 @@ def test_issue16_views_in_chromium(issue16_env, console_on_pipeline_data, medall
             page.wait_for_selector("h1:has-text('Redo work')", timeout=WAIT_SECONDS * 1000)
             settle(page)
             assert "Sign in (sidebar) to redo work" in page.inner_text("body")
-            _sign_in(page, issue16_env)
+            sign_in(page, "ops", issue16_env)
             assert_no_exception(page, "redo")
             body = page.inner_text("body")
             assert "Full refresh of silver and gold" in body and "Airflow unavailable" in body

@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from test_console_browser import (WAIT_SECONDS, WIDTH, assert_no_exception, launch_browser,
-                                  open_page, settle)
+                                  open_page, settle, sign_in)
 
 from console.airflow_api import AirflowClient
 from etl.runs import airflow_run_id
@@ -54,18 +54,6 @@ def _raw_hashes(folder: Path) -> set[str]:
 
     return {hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*")
             if p.is_file() and classify(p.name)}
-
-
-def _sign_in(page, password: str) -> None:
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.get_by_role("textbox", name="User").fill("operator")
-    sidebar.get_by_role("textbox", name="Password").fill(password)
-    sidebar.get_by_role("button", name="Sign in").click()
-    page.wait_for_function(
-        """() => { const s = document.querySelector('[data-testid="stSidebar"]');
-                   return s && s.innerText.includes('Signed in as') }""",
-        timeout=WAIT_SECONDS * 1000)
-    settle(page)
 
 
 def _select(page, label: str, option: str) -> None:
@@ -132,7 +120,7 @@ def test_redo_actions_in_chromium(stack):
         try:
             page = browser.new_page(viewport={"width": WIDTH, "height": 900})
             open_page(page, url, "redo")
-            _sign_in(page, password)
+            sign_in(page, "operator", password)
             assert_no_exception(page, "redo signed in")
 
             # 1. Re-ingest one sub-folder.
